@@ -1,0 +1,7 @@
+//! parksim: a discrete-event simulator and capacity planner for reservation
+//! garages, built on a real implementation of the Shenzhen group standard
+//! T/SZPIA 001—2020 (the garage ↔ reservation platform interface).
+//!
+//! See ARCHITECTURE.md for the map.
+
+pub mod proto;

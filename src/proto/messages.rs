@@ -1,0 +1,561 @@
+//! Typed wire structs: the objects of tables 2–11 and the request and reply
+//! item of every interface (tables 15–42), camelCase on the wire.
+//!
+//! **Fields are declared in byte order of their wire names**, so serde
+//! writes every struct with its keys already sorted: `serde_json::to_vec`
+//! of a message is its canonical form, and producing a sign needs no
+//! re-sorting (`every_message_serializes_canonically` tests this for each
+//! type). Absent optional fields are omitted.
+//!
+//! Amounts are [`Amount`]s: `rust_decimal` values written as JSON numbers
+//! with exactly two decimals (`20.00`).
+
+use super::codes::Command;
+use super::time::DateTime;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use std::str::FromStr;
+
+/// A money amount [yuan] (or a coupon value), written with two decimals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Amount(pub Decimal);
+
+impl Amount {
+    pub const ZERO: Amount = Amount(Decimal::ZERO);
+
+    /// `yuan` whole yuan plus `fen` hundredths.
+    pub fn new(cents: i64) -> Amount {
+        Amount(Decimal::new(cents, 2))
+    }
+}
+
+impl std::fmt::Display for Amount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.2}", self.0.round_dp(2))
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // With serde_json's arbitrary_precision a Number keeps this text.
+        let n = serde_json::Number::from_str(&self.to_string()).map_err(serde::ser::Error::custom)?;
+        n.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        rust_decimal::serde::arbitrary_precision::deserialize(d).map(Amount)
+    }
+}
+
+/// Table 2 `parkInfo`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParkInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    pub charging: ChargingStandard,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indust_author_info: Option<String>,
+    pub latitude: f64,
+    pub longitude: f64,
+    /// Base64 image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_image: Option<String>,
+    pub operator_id: String,
+    pub park_code: String,
+    pub park_name: String,
+    pub public_info: String,
+    pub reservable_stalls: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub road_name: Option<String>,
+    /// 1 commercial … 3 hospital … 8 other.
+    pub service_type: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shenzhen_h: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shenzhen_x: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shenzhen_y: Option<f64>,
+    /// Extension sent by the 3001 example (not in table 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stagger_stalls: Option<i64>,
+    /// Extension sent by the 3001 example (not in table 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_stalls: Option<i64>,
+}
+
+/// Table 3 `chargingStandard` (also the 3005 request item).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargingStandard {
+    pub charger: String,
+    pub complaint_tel: String,
+    pub items: Vec<ChargeItem>,
+    pub park_code: String,
+    pub permit_no: String,
+    /// 1 government price, 2 government guided, 3 market.
+    pub pricing: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing_sign: Option<String>,
+    /// 1, 2, 3: district class.
+    pub region: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+}
+
+/// Table 4 `chargeItem`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeItem {
+    pub charge_desc: String,
+    pub charge_item: String,
+}
+
+/// Table 5 `entranceInfo` (sent under the key `entranceExitInfo` in 3002).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntranceInfo {
+    /// Extension sent by the 3002 example (not in table 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub garage_code: Option<String>,
+    pub id: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub name: String,
+    pub park_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub road_name: Option<String>,
+    /// 1 entrance, 2 exit, 3 both.
+    #[serde(rename = "type")]
+    pub kind: i64,
+}
+
+/// Table 6 `parkCarInfo`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ParkCarInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub car_color: Option<String>,
+    /// 1 large, 2 medium, 3 small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub car_model: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plate_color: Option<String>,
+    pub plate_no: String,
+}
+
+/// Table 7 `parkRecordInfo` (5004 entry, 5005 exit, 5006 correction).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParkRecordInfo {
+    pub car_info: ParkCarInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_id_list: Option<Vec<String>>,
+    pub discount: Amount,
+    pub enter_time: DateTime,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_equipment_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leave_time: Option<DateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_equipment_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub park_code: Option<String>,
+    pub receivables: Amount,
+    pub received: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_no: Option<String>,
+}
+
+/// Table 8 `parkChargeInfo` (5008).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParkChargeInfo {
+    pub car_info: ParkCarInfo,
+    pub discount: Amount,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_discounts: Option<Vec<DiscountRecord>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_no: Option<String>,
+    pub pay_from: String,
+    pub pay_time: DateTime,
+    /// 1 cash, 2 WeChat, 3 Alipay, 4 UnionPay, 5 ETC, 6 other.
+    pub pay_type: i64,
+    pub receivables: Amount,
+    pub received: Amount,
+    pub record_id: String,
+}
+
+/// Table 9 `discountRecord`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscountRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_org_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_no: Option<String>,
+    /// 0 none, 1 amount, 2 hours, 3 fraction, 4 free.
+    pub coupon_type: i64,
+    pub coupon_value: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_channel: Option<String>,
+    pub id: String,
+}
+
+/// Table 10 `blackWhiteGraySheet`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlackWhiteGraySheet {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub begin_date: Option<DateTime>,
+    pub car_info: ParkCarInfo,
+    pub end_date: DateTime,
+    pub id: String,
+    pub park_code: String,
+    pub strategy_from: String,
+    /// 1 no entry, 2 entry but no exit, 3 neither, 4 warn, 5 free.
+    pub strategy_type: i64,
+}
+
+/// Table 11 `parkSpaceInfo` (5003).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParkSpaceInfo {
+    pub park_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_stalls: Option<i64>,
+    pub unused_stalls: i64,
+    pub used_stalls: i64,
+}
+
+/// Table 15: 1001 request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_server: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_order_url: Option<String>,
+    /// DES-CBC + Base64 (see `password`).
+    pub password: String,
+    pub user_id: String,
+}
+
+/// Table 16: 1001 reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginReply {
+    pub access_token: String,
+    pub code: i64,
+    /// Access token lifetime [s].
+    pub expires_in: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub refresh_token: String,
+    pub scope: String,
+    pub token_type: String,
+}
+
+/// Table 17: 1002 request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshRequest {
+    pub access_token: String,
+    pub password: String,
+    pub user_id: String,
+}
+
+/// Table 18: 1002 reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshReply {
+    pub access_token: String,
+    pub code: i64,
+    pub expires_in: i64,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub refresh_token: String,
+    pub token_type: String,
+}
+
+/// Table 19: 1003 request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogoutRequest {
+    pub access_token: String,
+}
+
+/// Tables 20 and 22: code and message (1003 and 1004 replies).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeReply {
+    pub code: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Table 21: 1004 request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TcpLoginRequest {
+    pub password: String,
+    pub user_id: String,
+}
+
+/// The empty item type of 1005 and 1006 (their `data` is `[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// Table 23: 3001 request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParkInfoUpload {
+    pub park_info: ParkInfo,
+    /// 1 normal, 2 deleted.
+    pub status: i64,
+}
+
+/// Table 24: 3001 reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParkCodeReply {
+    pub code: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Required in table 24, optional in table 28.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub park_code: Option<String>,
+}
+
+/// Table 25: 3002 request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntranceUpload {
+    pub entrance_exit_info: EntranceInfo,
+    /// 1 normal, 2 deleted.
+    pub status: i64,
+}
+
+/// Tables 26, 29–32, 34, 36: id, code, message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdReply {
+    pub code: i64,
+    /// Required in tables 26, 29, 32, 34; optional in 30, 31, 36.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Table 27: 3005 reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermitReply {
+    pub code: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub permit_no: String,
+}
+
+/// Table 33: 7001 request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrioritySwitch {
+    pub id: String,
+    /// 0 off, 1 on.
+    pub operate_type: i64,
+    pub park_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    pub time: DateTime,
+}
+
+/// Table 35: 4001 request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlListDownlink {
+    pub black_white_gray_sheet: BlackWhiteGraySheet,
+    /// 1 normal, 2 delete.
+    pub status: i64,
+}
+
+/// Table 37: 4002 request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CouponDownlink {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_org_code: Option<String>,
+    pub coupon_no: String,
+    /// 0 none, 1 amount, 2 hours, 3 fraction, 4 free.
+    pub coupon_type: i64,
+    pub coupon_value: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_channel: Option<String>,
+    pub plate_no: String,
+    pub time: DateTime,
+}
+
+/// Table 38: 4002 reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CouponReply {
+    pub code: i64,
+    pub coupon_no: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Table 39: 6001 request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookRequest {
+    pub book_code: String,
+    pub book_time: DateTime,
+    pub car_info: ParkCarInfo,
+    /// Minutes the stall stays held after `overTime` [min].
+    pub obligat_time: i64,
+    /// 1 book, 2 change.
+    pub operate_type: i64,
+    pub over_time: DateTime,
+    pub park_code: String,
+}
+
+/// Table 40: 6001 reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookReply {
+    /// Extension sent by the 6001 example (not in table 40).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bluetooth_address: Option<String>,
+    pub book_code: String,
+    pub code: i64,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest_reserved_stalls: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_no: Option<String>,
+}
+
+/// Table 41: 6002 request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookConfirmRequest {
+    pub book_code: String,
+    /// 0 cancel (unlock), 1 confirm.
+    pub confirm_status: i64,
+    pub park_code: String,
+}
+
+/// Table 42: 6002 reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookConfirmReply {
+    pub book_code: String,
+    pub code: i64,
+    pub message: String,
+}
+
+macro_rules! message_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident($ty:ty)),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum $name {
+            $($variant(Vec<$ty>)),*
+        }
+
+        impl $name {
+            /// The interface this message belongs to.
+            pub fn command(&self) -> Command {
+                match self {
+                    $($name::$variant(_) => Command::$variant),*
+                }
+            }
+
+            /// Reads the (normalized) `data` items of `cmd`.
+            pub fn from_items(cmd: Command, items: Vec<Value>) -> Result<$name, serde_json::Error> {
+                Ok(match cmd {
+                    $(Command::$variant => $name::$variant(
+                        items.into_iter().map(serde_json::from_value).collect::<Result<_, _>>()?,
+                    )),*
+                })
+            }
+
+            /// The `data` array, canonical (keys sorted, compact).
+            pub fn data_json(&self) -> Vec<u8> {
+                // Serializing these types cannot fail (string keys, finite
+                // numbers); an empty array is the harmless fallback.
+                match self {
+                    $($name::$variant(v) => serde_json::to_vec(v).unwrap_or_else(|_| b"[]".to_vec())),*
+                }
+            }
+
+            /// Number of items in `data`.
+            pub fn len(&self) -> usize {
+                match self {
+                    $($name::$variant(v) => v.len()),*
+                }
+            }
+
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+        }
+    };
+}
+
+message_enum! {
+    /// A request's `data` for each interface, typed.
+    Request {
+        LoginHttp(LoginRequest),
+        RefreshToken(RefreshRequest),
+        LogoutHttp(LogoutRequest),
+        LoginTcp(TcpLoginRequest),
+        LogoutTcp(Empty),
+        Heartbeat(Empty),
+        ParkInfo(ParkInfoUpload),
+        EntranceInfo(EntranceUpload),
+        ChargingStandard(ChargingStandard),
+        SpaceCount(ParkSpaceInfo),
+        Entry(ParkRecordInfo),
+        Exit(ParkRecordInfo),
+        Correction(ParkRecordInfo),
+        Charge(ParkChargeInfo),
+        PrioritySwitch(PrioritySwitch),
+        ControlList(ControlListDownlink),
+        Coupon(CouponDownlink),
+        Book(BookRequest),
+        BookConfirm(BookConfirmRequest),
+    }
+}
+
+message_enum! {
+    /// A reply's `data` for each interface, typed.
+    Reply {
+        LoginHttp(LoginReply),
+        RefreshToken(RefreshReply),
+        LogoutHttp(CodeReply),
+        LoginTcp(CodeReply),
+        LogoutTcp(Empty),
+        Heartbeat(Empty),
+        ParkInfo(ParkCodeReply),
+        EntranceInfo(IdReply),
+        ChargingStandard(PermitReply),
+        SpaceCount(ParkCodeReply),
+        Entry(IdReply),
+        Exit(IdReply),
+        Correction(IdReply),
+        Charge(IdReply),
+        PrioritySwitch(IdReply),
+        ControlList(IdReply),
+        Coupon(CouponReply),
+        Book(BookReply),
+        BookConfirm(BookConfirmReply),
+    }
+}

@@ -1,0 +1,29 @@
+//! The protocol of T/SZPIA 001—2020, sans-IO: no sockets, no clock, no RNG.
+//!
+//! - [`codes`]: interface codes and the standard's result codes (tables 43, 44).
+//! - [`time`]: the standard's `DateTime`/`Date`/`Time` strings.
+//! - [`messages`]: typed structs for tables 2–11 and every request and reply.
+//! - [`schema`]: the tables as data, and lenient/strict validation with the
+//!   standard's codes and field paths.
+//! - [`sign`]: canonical JSON and the SHA1/MD5 sign.
+//! - [`envelope`]: signed request and reply envelopes, and reading one back.
+//! - [`frame`]: the SZTC frame (view + Repr); [`codec`]: its stream decoder.
+//! - [`password`]: DES-CBC/PKCS7/Base64 passwords; [`token`]: HTTPS tokens.
+//! - [`check`]: what a platform answers to a request body.
+
+pub mod check;
+pub mod codec;
+pub mod codes;
+pub mod envelope;
+pub mod frame;
+pub mod messages;
+pub mod password;
+pub mod schema;
+pub mod sign;
+pub mod time;
+pub mod token;
+
+pub use codes::{BizCode, Command, ResultCode};
+pub use frame::Direction;
+pub use schema::Mode;
+pub use sign::SignAlgo;

@@ -1,0 +1,940 @@
+//! The standard's field tables as data, and the validator that checks a JSON
+//! item against them.
+//!
+//! Each table of the standard (2–11 for objects, 15–42 for requests and
+//! replies) is a [`Schema`]: a list of [`Field`]s with the table's type,
+//! length, required flag, enum values and ranges. [`check`] walks a JSON
+//! value against a schema and returns the value **normalized** (numeric
+//! strings turned into numbers, a bare-number `parkCode` into its digits as
+//! a string, a `Date` where a `DateTime` belongs read as 00:00:00, unknown
+//! keys dropped) with two lists of [`Issue`]s, each carrying the standard's
+//! code (table 44) and the field's path:
+//!
+//! - **errors**: the item cannot be read (missing required field → 4, wrong
+//!   type → 1005, value outside an enumeration → 1007, …);
+//! - **deviations**: the item can be read but departs from the tables (too
+//!   long → 1004, a number as a string → 1005, an unknown key → 1000, a
+//!   latitude outside ±90 → 1007, …). [`Mode::Strict`] turns every
+//!   deviation into an error.
+//!
+//! See `shared/spec/NOTES.md` for the readings behind the lenient rules.
+
+use super::codes::{BizCode, Command};
+use super::time::{DateTime, parse_date, parse_time};
+use serde_json::{Map, Number, Value};
+use std::fmt;
+
+/// A field's type, with the constraints the tables give.
+#[derive(Debug, Clone, Copy)]
+pub enum Ty {
+    /// `String` of at most `max` characters (`None`: no length given).
+    Str(Option<usize>),
+    /// `Uuid`: 32 hex digits, no dashes (either case).
+    Uuid,
+    /// `Int`/`Long`, optionally restricted to an enumeration.
+    Int(Option<&'static [i64]>),
+    /// `Int` within an inclusive range.
+    IntRange(i64, i64),
+    /// `Double` within an inclusive range (ranges outside are deviations).
+    Double(f64, f64),
+    /// `Decimal`: at most two decimals.
+    Decimal,
+    DateTime,
+    Date,
+    Time,
+    /// Seconds since 1970 (values above 10^11 read as milliseconds).
+    Timestamp,
+    Bool,
+    Object(&'static Schema),
+    List(&'static Ty),
+}
+
+/// Whether a field must be present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Required,
+    Optional,
+    /// Not in the table, but sent by the standard's own examples and kept;
+    /// its presence is a deviation (code 1000).
+    Extension,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// The wire name (camelCase, as the standard spells it).
+    pub name: &'static str,
+    pub ty: Ty,
+    pub presence: Presence,
+}
+
+/// One table of the standard.
+#[derive(Debug)]
+pub struct Schema {
+    /// The object's name in the standard (e.g. `parkInfo`), or a label.
+    pub name: &'static str,
+    /// The table number.
+    pub table: u8,
+    pub fields: &'static [Field],
+}
+
+impl Schema {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// Lenient reading (accept and report deviations) or strict conformance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Lenient,
+    Strict,
+}
+
+/// A finding about one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub code: BizCode,
+    /// Path of the field in the message, e.g. `data[0].parkInfo.latitude`.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {}: {}", self.code.code(), self.path, self.message)
+    }
+}
+
+/// The outcome of [`check`].
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// The normalized item (meaningful when `errors` is empty).
+    pub value: Value,
+    pub errors: Vec<Issue>,
+    pub deviations: Vec<Issue>,
+}
+
+impl Checked {
+    pub fn ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+const fn f(name: &'static str, ty: Ty) -> Field {
+    Field {
+        name,
+        ty,
+        presence: Presence::Required,
+    }
+}
+
+const fn o(name: &'static str, ty: Ty) -> Field {
+    Field {
+        name,
+        ty,
+        presence: Presence::Optional,
+    }
+}
+
+const fn x(name: &'static str, ty: Ty) -> Field {
+    Field {
+        name,
+        ty,
+        presence: Presence::Extension,
+    }
+}
+
+const STR: Ty = Ty::Str(None);
+const INT: Ty = Ty::Int(None);
+const LON: Ty = Ty::Double(-180.0, 180.0);
+const LAT: Ty = Ty::Double(-90.0, 90.0);
+const CODE: Field = f("code", INT);
+const MESSAGE: Field = o("message", Ty::Str(Some(255)));
+const MESSAGE_REQ: Field = f("message", Ty::Str(Some(255)));
+const STATUS: Field = f("status", Ty::Int(Some(&[1, 2])));
+const COUPON_TYPES: &[i64] = &[0, 1, 2, 3, 4];
+
+/// Table 2 `parkInfo`.
+pub static PARK_INFO: Schema = Schema {
+    name: "parkInfo",
+    table: 2,
+    fields: &[
+        f("parkCode", Ty::Str(Some(20))),
+        f("parkName", Ty::Str(Some(255))),
+        f("charging", Ty::Object(&CHARGING_STANDARD)),
+        o("roadName", Ty::Str(Some(10))),
+        o("address", Ty::Str(Some(255))),
+        f("reservableStalls", Ty::IntRange(0, i32::MAX as i64)),
+        f("longitude", LON),
+        f("latitude", LAT),
+        o("shenzhenX", Ty::Double(f64::MIN, f64::MAX)),
+        o("shenzhenY", Ty::Double(f64::MIN, f64::MAX)),
+        o("shenzhenH", Ty::Double(f64::MIN, f64::MAX)),
+        f("operatorId", Ty::Str(Some(10))),
+        f("serviceType", Ty::Int(Some(&[1, 2, 3, 4, 5, 6, 7, 8]))),
+        o("industAuthorInfo", Ty::Str(Some(50))),
+        f("publicInfo", Ty::Str(Some(200))),
+        o("mapImage", STR),
+        x("totalStalls", Ty::IntRange(0, i32::MAX as i64)),
+        x("staggerStalls", Ty::IntRange(0, i32::MAX as i64)),
+    ],
+};
+
+/// Table 3 `chargingStandard` (also the 3005 request).
+pub static CHARGING_STANDARD: Schema = Schema {
+    name: "chargingStandard",
+    table: 3,
+    fields: &[
+        f("parkCode", Ty::Str(Some(20))),
+        f("permitNo", Ty::Str(Some(6))),
+        f("charger", Ty::Str(Some(100))),
+        f("pricing", Ty::Int(Some(&[1, 2, 3]))),
+        f("region", Ty::Int(Some(&[1, 2, 3]))),
+        f("complaintTel", Ty::Str(Some(5))),
+        o("remark", Ty::Str(Some(500))),
+        o("pricingSign", STR),
+        f("items", Ty::List(&Ty::Object(&CHARGE_ITEM))),
+    ],
+};
+
+/// Table 4 `chargeItem`.
+pub static CHARGE_ITEM: Schema = Schema {
+    name: "chargeItem",
+    table: 4,
+    fields: &[
+        f("chargeItem", Ty::Str(Some(20))),
+        f("chargeDesc", Ty::Str(Some(100))),
+    ],
+};
+
+/// Table 5 `entranceInfo`.
+pub static ENTRANCE_INFO: Schema = Schema {
+    name: "entranceInfo",
+    table: 5,
+    fields: &[
+        f("id", Ty::Uuid),
+        f("name", Ty::Str(Some(10))),
+        f("parkCode", Ty::Str(Some(20))),
+        o("roadName", Ty::Str(Some(10))),
+        f("type", Ty::Int(Some(&[1, 2, 3]))),
+        f("longitude", LON),
+        f("latitude", LAT),
+    ],
+};
+
+/// Table 6 `parkCarInfo`.
+pub static PARK_CAR_INFO: Schema = Schema {
+    name: "parkCarInfo",
+    table: 6,
+    fields: &[
+        f("plateNo", Ty::Str(Some(10))),
+        o("plateColor", Ty::Str(Some(3))),
+        o("carColor", Ty::Str(Some(3))),
+        o("carModel", Ty::Int(Some(&[1, 2, 3]))),
+    ],
+};
+
+/// Table 7 `parkRecordInfo` (the 5004, 5005 and 5006 requests).
+pub static PARK_RECORD_INFO: Schema = Schema {
+    name: "parkRecordInfo",
+    table: 7,
+    fields: &[
+        f("id", Ty::Uuid),
+        o("parkCode", Ty::Str(Some(20))),
+        o("stallNo", Ty::Str(Some(28))),
+        f("carInfo", Ty::Object(&PARK_CAR_INFO)),
+        f("enterTime", Ty::DateTime),
+        o("inEquipmentId", Ty::Uuid),
+        o("leaveTime", Ty::DateTime),
+        o("outEquipmentId", Ty::Uuid),
+        o("chargeIdList", Ty::List(&Ty::Uuid)),
+        f("receivables", Ty::Decimal),
+        f("discount", Ty::Decimal),
+        f("received", Ty::Decimal),
+    ],
+};
+
+/// Table 8 `parkChargeInfo` (the 5008 request).
+pub static PARK_CHARGE_INFO: Schema = Schema {
+    name: "parkChargeInfo",
+    table: 8,
+    fields: &[
+        f("id", Ty::Uuid),
+        o("orderNo", Ty::Str(Some(50))),
+        f("recordId", Ty::Uuid),
+        f("carInfo", Ty::Object(&PARK_CAR_INFO)),
+        f("payTime", Ty::DateTime),
+        f("receivables", Ty::Decimal),
+        f("discount", Ty::Decimal),
+        f("received", Ty::Decimal),
+        f("payType", Ty::Int(Some(&[1, 2, 3, 4, 5, 6]))),
+        f("payFrom", Ty::Str(Some(10))),
+        o("listDiscounts", Ty::List(&Ty::Object(&DISCOUNT_RECORD))),
+    ],
+};
+
+/// Table 9 `discountRecord`.
+pub static DISCOUNT_RECORD: Schema = Schema {
+    name: "discountRecord",
+    table: 9,
+    fields: &[
+        f("id", Ty::Uuid),
+        o("couponNo", Ty::Str(Some(20))),
+        f("couponType", Ty::Int(Some(COUPON_TYPES))),
+        f("couponValue", Ty::Decimal),
+        o("discountChannel", Ty::Str(Some(100))),
+        o("channelOrgCode", Ty::Str(Some(18))),
+    ],
+};
+
+/// Table 10 `blackWhiteGraySheet`.
+pub static BLACK_WHITE_GRAY_SHEET: Schema = Schema {
+    name: "blackWhiteGraySheet",
+    table: 10,
+    fields: &[
+        f("id", Ty::Uuid),
+        f("parkCode", Ty::Str(Some(20))),
+        f("carInfo", Ty::Object(&PARK_CAR_INFO)),
+        f("strategyType", Ty::Int(Some(&[1, 2, 3, 4, 5]))),
+        o("beginDate", Ty::DateTime),
+        f("endDate", Ty::DateTime),
+        f("strategyFrom", Ty::Str(Some(50))),
+    ],
+};
+
+/// Table 11 `parkSpaceInfo` (the 5003 request).
+pub static PARK_SPACE_INFO: Schema = Schema {
+    name: "parkSpaceInfo",
+    table: 11,
+    fields: &[
+        f("parkCode", Ty::Str(Some(20))),
+        f("usedStalls", Ty::IntRange(0, i32::MAX as i64)),
+        f("unusedStalls", Ty::IntRange(0, i32::MAX as i64)),
+        o("reservedStalls", Ty::IntRange(0, i32::MAX as i64)),
+    ],
+};
+
+/// Table 15: 1001 request.
+pub static LOGIN_HTTP_REQ: Schema = Schema {
+    name: "1001 request",
+    table: 15,
+    fields: &[
+        f("userId", Ty::Str(Some(32))),
+        f("password", Ty::Str(Some(64))),
+        o("callbackServer", Ty::Str(Some(200))),
+        o("onlineOrderUrl", Ty::Str(Some(512))),
+    ],
+};
+
+/// Table 16: 1001 reply.
+pub static LOGIN_HTTP_REP: Schema = Schema {
+    name: "1001 reply",
+    table: 16,
+    fields: &[
+        CODE,
+        MESSAGE,
+        f("scope", STR),
+        f("tokenType", STR),
+        f("expiresIn", INT),
+        f("accessToken", STR),
+        f("refreshToken", STR),
+    ],
+};
+
+/// Table 17: 1002 request.
+pub static REFRESH_REQ: Schema = Schema {
+    name: "1002 request",
+    table: 17,
+    fields: &[
+        f("userId", Ty::Str(Some(32))),
+        f("password", Ty::Str(Some(64))),
+        f("accessToken", STR),
+    ],
+};
+
+/// Table 18: 1002 reply.
+pub static REFRESH_REP: Schema = Schema {
+    name: "1002 reply",
+    table: 18,
+    fields: &[
+        f("id", Ty::Uuid),
+        CODE,
+        MESSAGE,
+        f("tokenType", STR),
+        f("expiresIn", INT),
+        f("accessToken", STR),
+        f("refreshToken", STR),
+    ],
+};
+
+/// Table 19: 1003 request.
+pub static LOGOUT_HTTP_REQ: Schema = Schema {
+    name: "1003 request",
+    table: 19,
+    fields: &[f("accessToken", STR)],
+};
+
+/// Tables 20 and 22: a bare code and message (1003, 1004 replies).
+pub static CODE_REP: Schema = Schema {
+    name: "code reply",
+    table: 20,
+    fields: &[CODE, MESSAGE],
+};
+
+/// Table 21: 1004 request.
+pub static LOGIN_TCP_REQ: Schema = Schema {
+    name: "1004 request",
+    table: 21,
+    fields: &[
+        f("userId", Ty::Str(Some(32))),
+        f("password", Ty::Str(Some(64))),
+    ],
+};
+
+/// Table 23: 3001 request.
+pub static PARK_INFO_REQ: Schema = Schema {
+    name: "3001 request",
+    table: 23,
+    fields: &[f("parkInfo", Ty::Object(&PARK_INFO)), STATUS],
+};
+
+/// Table 24: 3001 reply.
+pub static PARK_INFO_REP: Schema = Schema {
+    name: "3001 reply",
+    table: 24,
+    fields: &[f("parkCode", Ty::Str(Some(20))), CODE, MESSAGE],
+};
+
+/// Table 25: 3002 request (the object is table 5, under the key
+/// `entranceExitInfo`).
+pub static ENTRANCE_REQ: Schema = Schema {
+    name: "3002 request",
+    table: 25,
+    fields: &[f("entranceExitInfo", Ty::Object(&ENTRANCE_INFO_3002)), STATUS],
+};
+
+/// Table 5 as the 3002 example sends it: with an extra `garageCode`.
+pub static ENTRANCE_INFO_3002: Schema = Schema {
+    name: "entranceExitInfo",
+    table: 5,
+    fields: &[
+        f("id", Ty::Uuid),
+        f("name", Ty::Str(Some(10))),
+        f("parkCode", Ty::Str(Some(20))),
+        x("garageCode", Ty::Str(Some(22))),
+        o("roadName", Ty::Str(Some(10))),
+        f("type", Ty::Int(Some(&[1, 2, 3]))),
+        f("longitude", LON),
+        f("latitude", LAT),
+    ],
+};
+
+/// Tables 26, 29, 32, 34: id (required), code, message.
+pub static ID_REP: Schema = Schema {
+    name: "id reply",
+    table: 26,
+    fields: &[f("id", Ty::Uuid), CODE, MESSAGE],
+};
+
+/// Tables 30, 31, 36: id (optional), code, message.
+pub static OPT_ID_REP: Schema = Schema {
+    name: "id reply",
+    table: 30,
+    fields: &[o("id", Ty::Uuid), CODE, MESSAGE],
+};
+
+/// Table 27: 3005 reply.
+pub static PERMIT_REP: Schema = Schema {
+    name: "3005 reply",
+    table: 27,
+    fields: &[f("permitNo", Ty::Str(Some(6))), CODE, MESSAGE],
+};
+
+/// Table 28: 5003 reply.
+pub static SPACE_REP: Schema = Schema {
+    name: "5003 reply",
+    table: 28,
+    fields: &[o("parkCode", Ty::Str(Some(20))), CODE, MESSAGE],
+};
+
+/// Table 33: 7001 request.
+pub static PRIORITY_REQ: Schema = Schema {
+    name: "7001 request",
+    table: 33,
+    fields: &[
+        f("id", Ty::Uuid),
+        f("parkCode", Ty::Str(Some(20))),
+        f("time", Ty::DateTime),
+        f("operateType", Ty::Int(Some(&[0, 1]))),
+        o("remark", Ty::Str(Some(200))),
+    ],
+};
+
+/// Table 35: 4001 request.
+pub static CONTROL_LIST_REQ: Schema = Schema {
+    name: "4001 request",
+    table: 35,
+    fields: &[
+        f("blackWhiteGraySheet", Ty::Object(&BLACK_WHITE_GRAY_SHEET)),
+        STATUS,
+    ],
+};
+
+/// Table 37: 4002 request.
+pub static COUPON_REQ: Schema = Schema {
+    name: "4002 request",
+    table: 37,
+    fields: &[
+        f("couponNo", Ty::Str(Some(20))),
+        f("plateNo", Ty::Str(Some(10))),
+        f("couponType", Ty::Int(Some(COUPON_TYPES))),
+        f("couponValue", Ty::Double(0.0, f64::MAX)),
+        f("time", Ty::DateTime),
+        o("discountChannel", Ty::Str(Some(100))),
+        o("channelOrgCode", Ty::Str(Some(18))),
+    ],
+};
+
+/// Table 38: 4002 reply.
+pub static COUPON_REP: Schema = Schema {
+    name: "4002 reply",
+    table: 38,
+    fields: &[f("couponNo", Ty::Str(Some(20))), CODE, MESSAGE],
+};
+
+/// Table 39: 6001 request.
+pub static BOOK_REQ: Schema = Schema {
+    name: "6001 request",
+    table: 39,
+    fields: &[
+        f("bookCode", Ty::Str(Some(50))),
+        f("parkCode", Ty::Str(Some(20))),
+        f("carInfo", Ty::Object(&PARK_CAR_INFO)),
+        f("bookTime", Ty::DateTime),
+        f("overTime", Ty::DateTime),
+        f("obligatTime", Ty::IntRange(0, i32::MAX as i64)),
+        f("operateType", Ty::Int(Some(&[1, 2]))),
+    ],
+};
+
+/// Table 40: 6001 reply.
+pub static BOOK_REP: Schema = Schema {
+    name: "6001 reply",
+    table: 40,
+    fields: &[
+        f("bookCode", Ty::Str(Some(50))),
+        CODE,
+        MESSAGE_REQ,
+        o("stallNo", Ty::Str(Some(28))),
+        o("restReservedStalls", Ty::IntRange(0, i32::MAX as i64)),
+        x("bluetoothAddress", STR),
+    ],
+};
+
+/// Table 41: 6002 request.
+pub static BOOK_CONFIRM_REQ: Schema = Schema {
+    name: "6002 request",
+    table: 41,
+    fields: &[
+        f("bookCode", Ty::Str(Some(50))),
+        f("parkCode", Ty::Str(Some(20))),
+        f("confirmStatus", Ty::Int(Some(&[0, 1]))),
+    ],
+};
+
+/// Table 42: 6002 reply.
+pub static BOOK_CONFIRM_REP: Schema = Schema {
+    name: "6002 reply",
+    table: 42,
+    fields: &[f("bookCode", Ty::Str(Some(50))), CODE, MESSAGE_REQ],
+};
+
+/// The schema of one request item of `cmd` (`None`: 1005 and 1006, whose
+/// `data` is empty).
+pub fn request_schema(cmd: Command) -> Option<&'static Schema> {
+    use Command::*;
+    Some(match cmd {
+        LoginHttp => &LOGIN_HTTP_REQ,
+        RefreshToken => &REFRESH_REQ,
+        LogoutHttp => &LOGOUT_HTTP_REQ,
+        LoginTcp => &LOGIN_TCP_REQ,
+        LogoutTcp | Heartbeat => return None,
+        ParkInfo => &PARK_INFO_REQ,
+        EntranceInfo => &ENTRANCE_REQ,
+        ChargingStandard => &CHARGING_STANDARD,
+        SpaceCount => &PARK_SPACE_INFO,
+        Entry | Exit | Correction => &PARK_RECORD_INFO,
+        Charge => &PARK_CHARGE_INFO,
+        PrioritySwitch => &PRIORITY_REQ,
+        ControlList => &CONTROL_LIST_REQ,
+        Coupon => &COUPON_REQ,
+        Book => &BOOK_REQ,
+        BookConfirm => &BOOK_CONFIRM_REQ,
+    })
+}
+
+/// The schema of one reply item of `cmd` (`None`: 1005 and 1006).
+pub fn reply_schema(cmd: Command) -> Option<&'static Schema> {
+    use Command::*;
+    Some(match cmd {
+        LoginHttp => &LOGIN_HTTP_REP,
+        RefreshToken => &REFRESH_REP,
+        LogoutHttp | LoginTcp => &CODE_REP,
+        LogoutTcp | Heartbeat => return None,
+        ParkInfo => &PARK_INFO_REP,
+        EntranceInfo | Entry | Charge | PrioritySwitch => &ID_REP,
+        Exit | Correction | ControlList => &OPT_ID_REP,
+        ChargingStandard => &PERMIT_REP,
+        SpaceCount => &SPACE_REP,
+        Coupon => &COUPON_REP,
+        Book => &BOOK_REP,
+        BookConfirm => &BOOK_CONFIRM_REP,
+    })
+}
+
+/// Checks one `data` item of `cmd` at `path` (e.g. `data[0]`). For 4001 a
+/// flat sheet (as the standard's example sends it) is read as
+/// `{blackWhiteGraySheet: item, status: 1}`, a deviation.
+pub fn check_item(schema: &Schema, cmd: Option<Command>, item: &Value, path: &str, mode: Mode) -> Checked {
+    let mut c = Checked::default();
+    let wrapped;
+    let mut item = item;
+    if cmd == Some(Command::ControlList)
+        && let Value::Object(m) = item
+        && !m.contains_key("blackWhiteGraySheet")
+        && m.contains_key("strategyType")
+    {
+        c.deviations.push(Issue {
+            code: BizCode::Parameter,
+            path: path.to_string(),
+            message: "item is the sheet itself (table 10), not {blackWhiteGraySheet, status} (table 35); read as status 1".into(),
+        });
+        let mut w = Map::new();
+        w.insert("blackWhiteGraySheet".into(), item.clone());
+        w.insert("status".into(), Value::from(1));
+        wrapped = Value::Object(w);
+        item = &wrapped;
+    }
+    c.value = check_object(schema, item, path, &mut c.errors, &mut c.deviations);
+    if mode == Mode::Strict {
+        let devs = std::mem::take(&mut c.deviations);
+        c.errors.extend(devs);
+    }
+    c
+}
+
+/// Checks a value against a schema (no command-specific readings).
+pub fn check(schema: &Schema, item: &Value, path: &str, mode: Mode) -> Checked {
+    check_item(schema, None, item, path, mode)
+}
+
+fn issue(out: &mut Vec<Issue>, code: BizCode, path: &str, message: String) {
+    out.push(Issue {
+        code,
+        path: path.to_string(),
+        message,
+    });
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn check_object(schema: &Schema, v: &Value, path: &str, errs: &mut Vec<Issue>, devs: &mut Vec<Issue>) -> Value {
+    let Value::Object(m) = v else {
+        issue(
+            errs,
+            BizCode::WrongType,
+            path,
+            format!("expected {} (table {}), got {}", schema.name, schema.table, type_name(v)),
+        );
+        return Value::Null;
+    };
+    let mut out = Map::new();
+    for field in schema.fields {
+        let p = format!("{path}.{}", field.name);
+        match m.get(field.name) {
+            None | Some(Value::Null) => {
+                if field.presence == Presence::Required {
+                    issue(
+                        errs,
+                        BizCode::Parameter,
+                        &p,
+                        format!("required field missing (table {})", schema.table),
+                    );
+                }
+            }
+            Some(val) => {
+                if field.presence == Presence::Extension {
+                    issue(
+                        devs,
+                        BizCode::Naming,
+                        &p,
+                        format!("`{}` is not in table {} (kept as an extension)", field.name, schema.table),
+                    );
+                }
+                let n = check_value(&field.ty, val, &p, errs, devs);
+                if !n.is_null() {
+                    out.insert(field.name.to_string(), n);
+                }
+            }
+        }
+    }
+    for key in m.keys() {
+        if schema.field(key).is_none() {
+            issue(
+                devs,
+                BizCode::Naming,
+                &format!("{path}.{key}"),
+                format!("unknown field `{key}` (not in table {}); ignored", schema.table),
+            );
+        }
+    }
+    Value::Object(out)
+}
+
+/// A string of asterisks: the examples' redaction placeholder ("*****").
+fn is_placeholder(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b == b'*')
+}
+
+fn number_from_str(s: &str) -> Option<Number> {
+    let t = s.trim();
+    let v: Value = serde_json::from_str(t).ok()?;
+    match v {
+        Value::Number(n) => Some(n),
+        _ => None,
+    }
+}
+
+fn is_integer_text(n: &Number) -> Option<i64> {
+    let t = n.to_string();
+    if t.contains(['.', 'e', 'E']) {
+        return None;
+    }
+    t.parse().ok()
+}
+
+/// Checks one value of type `ty` at `p`, pushing what it finds; returns
+/// the normalized value (`Null` after an error).
+pub fn check_value(ty: &Ty, v: &Value, p: &str, errs: &mut Vec<Issue>, devs: &mut Vec<Issue>) -> Value {
+    match *ty {
+        Ty::Str(max) => {
+            let s = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => {
+                    let t = n.to_string();
+                    issue(devs, BizCode::WrongType, p, format!("a number ({t}) where the table says String; read as its digits"));
+                    t
+                }
+                _ => {
+                    issue(errs, BizCode::WrongType, p, format!("expected a string, got {}", type_name(v)));
+                    return Value::Null;
+                }
+            };
+            if let Some(max) = max {
+                let n = s.chars().count();
+                if n > max {
+                    issue(devs, BizCode::TooLong, p, format!("{n} characters, the table allows {max}"));
+                }
+            }
+            Value::String(s)
+        }
+        Ty::Uuid => {
+            let Value::String(s) = v else {
+                issue(errs, BizCode::WrongType, p, format!("expected a 32-hex-digit Uuid string, got {}", type_name(v)));
+                return Value::Null;
+            };
+            if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let code = if s.chars().count() > 32 { BizCode::TooLong } else { BizCode::WrongType };
+                issue(devs, code, p, format!("`{s}` is not a Uuid (32 hex digits, no dashes)"));
+            }
+            v.clone()
+        }
+        Ty::Int(_) | Ty::IntRange(..) => {
+            let n = match v {
+                Value::Number(n) => match is_integer_text(n) {
+                    Some(i) => i,
+                    None => {
+                        issue(errs, BizCode::WrongType, p, format!("{n} is not an integer"));
+                        return Value::Null;
+                    }
+                },
+                Value::String(s) if is_placeholder(s) => {
+                    issue(devs, BizCode::WrongType, p, format!("placeholder \"{s}\" where the table says Int; read as 0"));
+                    return Value::from(0);
+                }
+                Value::String(s) => match number_from_str(s).as_ref().and_then(is_integer_text) {
+                    Some(i) => {
+                        issue(devs, BizCode::WrongType, p, format!("the string \"{s}\" where the table says Int; read as {i}"));
+                        i
+                    }
+                    None => {
+                        issue(errs, BizCode::WrongType, p, format!("expected an integer, got the string \"{s}\""));
+                        return Value::Null;
+                    }
+                },
+                _ => {
+                    issue(errs, BizCode::WrongType, p, format!("expected an integer, got {}", type_name(v)));
+                    return Value::Null;
+                }
+            };
+            match *ty {
+                Ty::Int(Some(values)) if !values.contains(&n) => {
+                    issue(errs, BizCode::OutOfRange, p, format!("{n} is not one of {values:?}"));
+                    Value::Null
+                }
+                Ty::IntRange(lo, hi) if n < lo || n > hi => {
+                    issue(errs, BizCode::OutOfRange, p, format!("{n} is outside {lo}..={hi}"));
+                    Value::Null
+                }
+                _ => Value::from(n),
+            }
+        }
+        Ty::Double(lo, hi) => {
+            let num = match v {
+                Value::Number(n) => n.clone(),
+                Value::String(s) => match number_from_str(s) {
+                    Some(n) => {
+                        issue(devs, BizCode::WrongType, p, format!("the string \"{s}\" where the table says a number"));
+                        n
+                    }
+                    None => {
+                        issue(errs, BizCode::WrongType, p, format!("expected a number, got the string \"{s}\""));
+                        return Value::Null;
+                    }
+                },
+                _ => {
+                    issue(errs, BizCode::WrongType, p, format!("expected a number, got {}", type_name(v)));
+                    return Value::Null;
+                }
+            };
+            let f: f64 = num.to_string().parse().unwrap_or(f64::NAN);
+            if !(lo..=hi).contains(&f) {
+                issue(devs, BizCode::OutOfRange, p, format!("{num} is outside {lo}..={hi}"));
+            }
+            Value::Number(num)
+        }
+        Ty::Decimal => {
+            let num = match v {
+                Value::Number(n) => n.clone(),
+                Value::String(s) => match number_from_str(s) {
+                    Some(n) => {
+                        issue(devs, BizCode::WrongType, p, format!("the string \"{s}\" where the table says Decimal"));
+                        n
+                    }
+                    None => {
+                        issue(errs, BizCode::WrongType, p, format!("expected a Decimal, got the string \"{s}\""));
+                        return Value::Null;
+                    }
+                },
+                _ => {
+                    issue(errs, BizCode::WrongType, p, format!("expected a Decimal, got {}", type_name(v)));
+                    return Value::Null;
+                }
+            };
+            let t = num.to_string();
+            match t.parse::<rust_decimal::Decimal>() {
+                Ok(d) if d.scale() > 2 => {
+                    issue(devs, BizCode::OutOfRange, p, format!("{t} has more than two decimals"));
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    issue(errs, BizCode::OutOfRange, p, format!("{t} is not a representable Decimal"));
+                    return Value::Null;
+                }
+            }
+            Value::Number(num)
+        }
+        Ty::DateTime => {
+            let Value::String(s) = v else {
+                issue(errs, BizCode::WrongType, p, format!("expected a DateTime string, got {}", type_name(v)));
+                return Value::Null;
+            };
+            if DateTime::parse(s).is_ok() {
+                v.clone()
+            } else if parse_date(s).is_ok() {
+                issue(devs, BizCode::WrongType, p, format!("the Date \"{s}\" where the table says DateTime; read as {s} 00:00:00"));
+                Value::String(format!("{s} 00:00:00"))
+            } else {
+                issue(errs, BizCode::WrongType, p, format!("\"{s}\" is not yyyy-MM-dd HH:mm:ss"));
+                Value::Null
+            }
+        }
+        Ty::Date => match v {
+            Value::String(s) if parse_date(s).is_ok() => v.clone(),
+            _ => {
+                issue(errs, BizCode::WrongType, p, format!("expected a Date yyyy-MM-dd, got {v}"));
+                Value::Null
+            }
+        },
+        Ty::Time => match v {
+            Value::String(s) if parse_time(s).is_ok() => v.clone(),
+            _ => {
+                issue(errs, BizCode::WrongType, p, format!("expected a Time HH:mm:ss, got {v}"));
+                Value::Null
+            }
+        },
+        Ty::Timestamp => {
+            let n = match v {
+                Value::Number(n) => is_integer_text(n),
+                Value::String(s) => {
+                    let n = number_from_str(s).as_ref().and_then(is_integer_text);
+                    if n.is_some() {
+                        issue(devs, BizCode::WrongType, p, format!("the string \"{s}\" where a Timestamp number belongs"));
+                    }
+                    n
+                }
+                _ => None,
+            };
+            match n {
+                Some(n) if n >= 0 => {
+                    if n > 100_000_000_000 {
+                        issue(devs, BizCode::OutOfRange, p, format!("{n} is above 10^11: read as milliseconds"));
+                    } else if n > u32::MAX as i64 {
+                        issue(devs, BizCode::OutOfRange, p, format!("{n} does not fit the 4-byte Timestamp"));
+                    }
+                    Value::from(n)
+                }
+                _ => {
+                    issue(errs, BizCode::WrongType, p, format!("expected a Timestamp (seconds since 1970), got {v}"));
+                    Value::Null
+                }
+            }
+        }
+        Ty::Bool => match v {
+            Value::Bool(_) => v.clone(),
+            _ => {
+                issue(errs, BizCode::WrongType, p, format!("expected a boolean, got {}", type_name(v)));
+                Value::Null
+            }
+        },
+        Ty::Object(schema) => check_object(schema, v, p, errs, devs),
+        Ty::List(inner) => {
+            let Value::Array(items) = v else {
+                issue(errs, BizCode::WrongType, p, format!("expected a list, got {}", type_name(v)));
+                return Value::Null;
+            };
+            Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, it)| check_value(inner, it, &format!("{p}[{i}]"), errs, devs))
+                    .collect(),
+            )
+        }
+    }
+}
+
+/// Seconds of an envelope timestamp (values above 10^11 are milliseconds).
+pub fn timestamp_secs(raw: i64) -> i64 {
+    if raw > 100_000_000_000 { raw / 1000 } else { raw }
+}

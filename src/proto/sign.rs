@@ -1,0 +1,188 @@
+//! Canonical JSON and the envelope sign (7.1.4.1.1 e).
+//!
+//! The canonical form of a JSON value: object keys sorted by byte (ASCII)
+//! order at every depth, compact (no spaces), strings UTF-8 as is (no
+//! `\uXXXX` for non-ASCII text, no escaped `/`), `null` and empty values
+//! included, and **numbers with exactly the text they arrived with**. The
+//! crate enables serde_json's `arbitrary_precision`, so a [`Value`] parsed
+//! from bytes keeps `20.00` as `20.00` and a 20-digit `parkCode` as its
+//! digits; a verifier canonicalizes from the received bytes and never goes
+//! through floats.
+//!
+//! The sign is the lowercase hex SHA1 (or MD5, per connection) of the
+//! canonical form of the envelope's `data` array.
+
+use serde_json::Value;
+use sha1::Digest;
+use std::fmt;
+use std::str::FromStr;
+
+/// The digest behind a sign. SHA1 is the standard's default; 7.1.4.1.2
+/// names MD5 for HTTPS, so it is a per-connection setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignAlgo {
+    #[default]
+    Sha1,
+    Md5,
+}
+
+impl FromStr for SignAlgo {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "sha1" => Ok(SignAlgo::Sha1),
+            "md5" => Ok(SignAlgo::Md5),
+            _ => Err(format!("unknown sign algorithm `{s}` (sha1 or md5)")),
+        }
+    }
+}
+
+impl fmt::Display for SignAlgo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignAlgo::Sha1 => "sha1",
+            SignAlgo::Md5 => "md5",
+        })
+    }
+}
+
+/// Writes the canonical form of `value` (see the module doc).
+///
+/// serde_json's `Map` is a `BTreeMap<String, Value>` in this crate (no
+/// `preserve_order`), which iterates keys in byte order, and its compact
+/// writer already leaves non-ASCII text and `/` unescaped.
+pub fn canonical(value: &Value) -> Vec<u8> {
+    // Serializing a `Value` into a Vec cannot fail: keys are strings and
+    // the writer is infallible.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// Canonical form of the JSON text in `bytes`.
+pub fn canonical_from_slice(bytes: &[u8]) -> Result<Vec<u8>, serde_json::Error> {
+    let v: Value = serde_json::from_slice(bytes)?;
+    Ok(canonical(&v))
+}
+
+/// Lowercase hex digest of `bytes` (already canonical).
+pub fn digest_hex(algo: SignAlgo, bytes: &[u8]) -> String {
+    match algo {
+        SignAlgo::Sha1 => hex::encode(sha1::Sha1::digest(bytes)),
+        SignAlgo::Md5 => hex::encode(md5::Md5::digest(bytes)),
+    }
+}
+
+/// The sign of a JSON value: digest of its canonical form.
+pub fn sign_value(algo: SignAlgo, value: &Value) -> String {
+    digest_hex(algo, &canonical(value))
+}
+
+/// Compares two byte strings in time independent of where they differ.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The outcome of checking an envelope's sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignCheck {
+    /// The sign matches the canonical `data` array.
+    Valid,
+    /// The sign matches the only element of `data` alone, as in the
+    /// standard's own example (accepted leniently, reported strictly).
+    ValidElementOnly,
+    /// The sign matches neither.
+    Invalid,
+}
+
+/// Checks `claimed` against `data` (the envelope's `data` value). Hex case
+/// is ignored; the comparison is constant-time.
+pub fn verify(algo: SignAlgo, data: &Value, claimed: &str) -> SignCheck {
+    let claimed = claimed.to_ascii_lowercase();
+    if ct_eq(sign_value(algo, data).as_bytes(), claimed.as_bytes()) {
+        return SignCheck::Valid;
+    }
+    if let Value::Array(items) = data
+        && items.len() == 1
+        && ct_eq(sign_value(algo, &items[0]).as_bytes(), claimed.as_bytes())
+    {
+        return SignCheck::ValidElementOnly;
+    }
+    SignCheck::Invalid
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    /// The standard's own vector (7.1.4.1.1 e).
+    const EXAMPLE: &str = r#"{ "userId": "cadre01", "password": "205af3fa28810be321ef49d0993fee24", "callbackServer": "http://www.cncadre.com/" }"#;
+
+    #[test]
+    fn standard_sign_vector() {
+        let v: Value = serde_json::from_str(EXAMPLE).unwrap();
+        assert_eq!(
+            String::from_utf8(canonical(&v)).unwrap(),
+            r#"{"callbackServer":"http://www.cncadre.com/","password":"205af3fa28810be321ef49d0993fee24","userId":"cadre01"}"#
+        );
+        assert_eq!(
+            sign_value(SignAlgo::Sha1, &v),
+            "59f5688227e06ae8059cba5286a700c95103353b"
+        );
+        // Wrapped as the envelope's data array: lenient element-only match.
+        let data = Value::Array(vec![v]);
+        assert_eq!(
+            verify(
+                SignAlgo::Sha1,
+                &data,
+                "59F5688227E06AE8059CBA5286A700C95103353B"
+            ),
+            SignCheck::ValidElementOnly
+        );
+        let full = sign_value(SignAlgo::Sha1, &data);
+        assert_eq!(verify(SignAlgo::Sha1, &data, &full), SignCheck::Valid);
+        assert_eq!(verify(SignAlgo::Md5, &data, &full), SignCheck::Invalid);
+    }
+
+    #[test]
+    fn md5_is_selectable() {
+        // MD5("") and SHA1("") are well known.
+        assert_eq!(
+            digest_hex(SignAlgo::Md5, b""),
+            "d41d8cd98f00b204e9800998ecf8427e"
+        );
+        assert_eq!(
+            digest_hex(SignAlgo::Sha1, b""),
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        );
+        assert_eq!("MD5".parse::<SignAlgo>(), Ok(SignAlgo::Md5));
+        assert!("sha256".parse::<SignAlgo>().is_err());
+    }
+
+    #[test]
+    fn numbers_keep_their_text_and_keys_sort_at_every_depth() {
+        let text = r#"{"z":[{"b":20.00,"a":44030400100101000010}],"A":null,"m":"","é":"粤B/1","n":1e5,"k":-0.10}"#;
+        let out = String::from_utf8(canonical_from_slice(text.as_bytes()).unwrap()).unwrap();
+        assert_eq!(
+            out,
+            r#"{"A":null,"k":-0.10,"m":"","n":1e5,"z":[{"a":44030400100101000010,"b":20.00}],"é":"粤B/1"}"#
+        );
+    }
+
+    #[test]
+    fn escapes_only_what_json_requires() {
+        let v: Value = serde_json::from_str(r#"["a\"b\\c\u0001\n\u00e9\/"]"#).unwrap();
+        assert_eq!(
+            String::from_utf8(canonical(&v)).unwrap(),
+            "[\"a\\\"b\\\\c\\u0001\\né/\"]"
+        );
+    }
+
+    #[test]
+    fn constant_time_compare() {
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"ab"));
+    }
+}
