@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 mod proto;
 
 #[derive(Parser)]
-#[command(name = "parksim", version, about = "Reservation-garage simulator and T/SZPIA 001-2020 protocol tools")]
+#[command(
+    name = "parksim",
+    version,
+    about = "Reservation-garage simulator and T/SZPIA 001-2020 protocol tools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Top,

@@ -6,7 +6,7 @@ use parksim::proto::codec::{DecodeError, FrameDecoder, OwnedFrame};
 use parksim::proto::envelope::{self, SignStatus};
 use parksim::proto::password::DesKey;
 use parksim::proto::schema::Issue;
-use parksim::proto::{Command, Direction, Mode, ResultCode, SignAlgo, check, sign};
+use parksim::proto::{Command, Direction, Mode, ResultCode, SignAlgo, canon, check, sign};
 use serde_json::{Map, Value, json};
 use std::io::{Read, Write};
 
@@ -75,14 +75,13 @@ fn read_stdin() -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
-fn parse_json(bytes: &[u8]) -> Result<Value, String> {
-    serde_json::from_slice(bytes).map_err(|e| format!("stdin is not valid JSON: {e}"))
-}
-
 fn known_command(code: u16) -> Result<Command, String> {
     Command::from_code(code).ok_or_else(|| {
         let all: Vec<String> = Command::ALL.iter().map(|c| c.code().to_string()).collect();
-        format!("unknown interface code {code}; the standard defines {}", all.join(", "))
+        format!(
+            "unknown interface code {code}; the standard defines {}",
+            all.join(", ")
+        )
     })
 }
 
@@ -96,8 +95,9 @@ fn write_out(bytes: &[u8]) -> Result<(), String> {
 pub fn run(cmd: ProtoCmd) -> Result<i32, String> {
     match cmd {
         ProtoCmd::Sign { algo } => {
-            let v = parse_json(&read_stdin()?)?;
-            println!("{}", sign::sign_value(algo, &v));
+            let s = sign::sign_slice(algo, &read_stdin()?)
+                .map_err(|e| format!("stdin is not valid JSON: {e}"))?;
+            println!("{s}");
             Ok(0)
         }
         ProtoCmd::Encode {
@@ -108,17 +108,21 @@ pub fn run(cmd: ProtoCmd) -> Result<i32, String> {
             algo,
         } => {
             let cmd = known_command(command)?;
-            let v = parse_json(&read_stdin()?)?;
-            if !v.is_array() {
+            let input = read_stdin()?;
+            let node = canon::parse(&input).map_err(|e| format!("stdin is not valid JSON: {e}"))?;
+            if !matches!(node, canon::Node::Arr(_)) {
                 return Err("stdin must be the `data` array (a JSON list)".into());
             }
             if packet_no == 0 || packet_no > i32::MAX as u32 {
                 return Err(format!("--packet-no must be in 1..={}", i32::MAX));
             }
             let ts = timestamp.unwrap_or_else(super::wall_clock_secs);
-            let data = sign::canonical(&v);
+            let data = node.canonical();
             let (dir, body) = if reply {
-                (Direction::Reply, envelope::reply_body(ResultCode::Ok, ResultCode::Ok.message(), ts, &data))
+                (
+                    Direction::Reply,
+                    envelope::reply_body(ResultCode::Ok, ResultCode::Ok.message(), ts, &data),
+                )
             } else {
                 (Direction::Request, envelope::request_body(&data, ts, algo))
             };
@@ -126,7 +130,12 @@ pub fn run(cmd: ProtoCmd) -> Result<i32, String> {
             // the tool also makes bad messages on purpose.
             let d = envelope::decode(cmd.code(), dir, &body, algo, Mode::Lenient);
             for e in &d.errors {
-                eprintln!("parksim: warning: {} {}: {}", e.code.code(), e.path, e.message);
+                eprintln!(
+                    "parksim: warning: {} {}: {}",
+                    e.code.code(),
+                    e.path,
+                    e.message
+                );
             }
             if body.len() > parksim::proto::frame::MAX_DATA_LEN {
                 return Err("the envelope exceeds the 10 MiB frame limit".into());
@@ -134,7 +143,9 @@ pub fn run(cmd: ProtoCmd) -> Result<i32, String> {
             write_out(&envelope::frame_bytes(cmd.code(), packet_no, dir, &body))?;
             Ok(0)
         }
-        ProtoCmd::Decode { strict, algo } => decode(if strict { Mode::Strict } else { Mode::Lenient }, algo),
+        ProtoCmd::Decode { strict, algo } => {
+            decode(if strict { Mode::Strict } else { Mode::Lenient }, algo)
+        }
         ProtoCmd::Check {
             command,
             strict,
@@ -154,7 +165,8 @@ pub fn run(cmd: ProtoCmd) -> Result<i32, String> {
                 None => DesKey::new(key.as_bytes()),
             }
             .map_err(|e| e.to_string())?;
-            let input = String::from_utf8(read_stdin()?).map_err(|_| "stdin is not UTF-8".to_string())?;
+            let input =
+                String::from_utf8(read_stdin()?).map_err(|_| "stdin is not UTF-8".to_string())?;
             let input = input.strip_suffix('\n').unwrap_or(&input);
             let input = input.strip_suffix('\r').unwrap_or(input);
             if decrypt {
@@ -181,7 +193,10 @@ fn frame_line(f: &OwnedFrame, mode: Mode, algo: SignAlgo) -> (Value, bool) {
     m.insert("packetNo".into(), Value::from(f.packet_no));
     m.insert("command".into(), Value::from(f.command));
     m.insert("direction".into(), Value::from(f.direction.byte()));
-    m.insert("version".into(), Value::String(format!("{}.{}", f.version.0, f.version.1)));
+    m.insert(
+        "version".into(),
+        Value::String(format!("{}.{}", f.version.0, f.version.1)),
+    );
     m.insert("signValid".into(), Value::Bool(d.sign.is_valid()));
     if d.sign == SignStatus::NotSigned {
         m.insert("signed".into(), Value::Bool(false));
@@ -209,7 +224,9 @@ fn decode(mode: Mode, algo: SignAlgo) -> Result<i32, String> {
     };
     let mut eof = false;
     while !eof {
-        let n = stdin.read(&mut chunk).map_err(|e| format!("cannot read stdin: {e}"))?;
+        let n = stdin
+            .read(&mut chunk)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
         if n == 0 {
             eof = true;
         } else {

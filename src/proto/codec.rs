@@ -33,7 +33,11 @@ pub enum DecodeError {
     /// `len` bytes that are not a frame (do not start with `SZTC`).
     BadMagic { offset: u64, len: u64 },
     /// A header announcing more than the cap.
-    TooLong { offset: u64, length: u64, max: usize },
+    TooLong {
+        offset: u64,
+        length: u64,
+        max: usize,
+    },
     /// A header whose direction byte is neither 0 nor 1.
     BadDirection { offset: u64, byte: u8 },
     /// A whole frame whose CRC does not match.
@@ -199,9 +203,8 @@ impl FrameDecoder {
                     if avail.len() < field::HEADER_LEN {
                         return Ok(None);
                     }
-                    let length = u32::from_be_bytes([
-                        avail[10], avail[11], avail[12], avail[13],
-                    ]) as usize;
+                    let length =
+                        u32::from_be_bytes([avail[10], avail[11], avail[12], avail[13]]) as usize;
                     let dir = avail[field::DIRECTION];
                     if length > self.max_len {
                         return Err(self.resync(DecodeError::TooLong {

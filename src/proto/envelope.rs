@@ -5,6 +5,7 @@
 //! timestamp, data: [...]}`. parksim produces both canonically (keys sorted,
 //! compact) and signs requests; the standard defines no sign for replies.
 
+use super::canon;
 use super::codes::{BizCode, Command, ResultCode};
 use super::frame::{Direction, FrameRepr, VERSION};
 use super::messages::{Reply, Request};
@@ -126,17 +127,26 @@ impl Decoded {
         self.result == ResultCode::Ok && self.errors.is_empty()
     }
 
-    /// The typed request (when accepted and a request).
-    pub fn request(&self) -> Option<Result<Request, serde_json::Error>> {
+    /// True when every `data` item could be read (sign aside). In strict
+    /// mode deviations count as errors.
+    pub fn items_ok(&self) -> bool {
+        self.command.is_some()
+            && self.body.get("data").is_some_and(Value::is_array)
+            && self.items.iter().all(|c| c.errors.is_empty())
+    }
+
+    /// The typed request, when this is a request whose items could be read.
+    /// The sign is not considered: see [`Decoded::accepted`].
+    pub fn typed_request(&self) -> Option<Result<Request, serde_json::Error>> {
         let cmd = self.command?;
-        (self.direction == Direction::Request && self.accepted())
+        (self.direction == Direction::Request && self.items_ok())
             .then(|| Request::from_items(cmd, self.items.iter().map(|c| c.value.clone()).collect()))
     }
 
-    /// The typed reply (when accepted and a reply).
-    pub fn reply(&self) -> Option<Result<Reply, serde_json::Error>> {
+    /// The typed reply, when this is a reply whose items could be read.
+    pub fn typed_reply(&self) -> Option<Result<Reply, serde_json::Error>> {
         let cmd = self.command?;
-        (self.direction == Direction::Reply && self.accepted())
+        (self.direction == Direction::Reply && self.items_ok())
             .then(|| Reply::from_items(cmd, self.items.iter().map(|c| c.value.clone()).collect()))
     }
 }
@@ -152,7 +162,13 @@ fn issue(code: BizCode, path: &str, message: impl Into<String>) -> Issue {
 /// Reads an envelope of interface `command` travelling in `direction`.
 /// Never fails: JSON and format problems are reported in `result` and
 /// `errors`.
-pub fn decode(command: u16, direction: Direction, bytes: &[u8], algo: SignAlgo, mode: Mode) -> Decoded {
+pub fn decode(
+    command: u16,
+    direction: Direction,
+    bytes: &[u8],
+    algo: SignAlgo,
+    mode: Mode,
+) -> Decoded {
     let mut d = Decoded {
         raw_command: command,
         command: Command::from_code(command),
@@ -170,20 +186,38 @@ pub fn decode(command: u16, direction: Direction, bytes: &[u8], algo: SignAlgo, 
         Ok(v) => v,
         Err(e) => {
             d.result = ResultCode::Json;
-            d.errors.push(issue(BizCode::Json, "$", format!("malformed JSON: {e}")));
+            d.errors
+                .push(issue(BizCode::Json, "$", format!("malformed JSON: {e}")));
             return d;
         }
     };
     d.body = body;
+    let node = match canon::parse(bytes) {
+        Ok(n) => n,
+        Err(e) => {
+            d.result = ResultCode::Json;
+            d.errors
+                .push(issue(BizCode::Json, "$", format!("malformed JSON: {e}")));
+            return d;
+        }
+    };
     let Value::Object(env) = &d.body else {
         d.result = ResultCode::Format;
-        d.errors.push(issue(BizCode::Format, "$", "the envelope is not a JSON object"));
+        d.errors.push(issue(
+            BizCode::Format,
+            "$",
+            "the envelope is not a JSON object",
+        ));
         return d;
     };
     let env = env.clone();
     let Some(cmd) = d.command else {
         d.result = ResultCode::Format;
-        d.errors.push(issue(BizCode::Format, "command", format!("unknown interface code {command}")));
+        d.errors.push(issue(
+            BizCode::Format,
+            "command",
+            format!("unknown interface code {command}"),
+        ));
         return d;
     };
     let mut errs = Vec::new();
@@ -194,23 +228,55 @@ pub fn decode(command: u16, direction: Direction, bytes: &[u8], algo: SignAlgo, 
     };
     for k in env.keys() {
         if !expected.contains(&k.as_str()) {
-            devs.push(issue(BizCode::Naming, k, format!("unknown envelope field `{k}`; ignored")));
+            devs.push(issue(
+                BizCode::Naming,
+                k,
+                format!("unknown envelope field `{k}`; ignored"),
+            ));
         }
     }
     // timestamp
-    let ts = check_scalar(&env, "timestamp", schema::Ty::Timestamp, true, &mut errs, &mut devs);
-    d.timestamp = ts.as_ref().and_then(Value::as_i64).map(schema::timestamp_secs);
+    let ts = check_scalar(
+        &env,
+        "timestamp",
+        schema::Ty::Timestamp,
+        true,
+        &mut errs,
+        &mut devs,
+    );
+    d.timestamp = ts
+        .as_ref()
+        .and_then(Value::as_i64)
+        .map(schema::timestamp_secs);
     // reply: resultCode, resultMsg
     if direction == Direction::Reply {
-        let rc = check_scalar(&env, "resultCode", schema::Ty::Int(None), true, &mut errs, &mut devs);
+        let rc = check_scalar(
+            &env,
+            "resultCode",
+            schema::Ty::Int(None),
+            true,
+            &mut errs,
+            &mut devs,
+        );
         d.result_code = rc.as_ref().and_then(Value::as_i64);
-        check_scalar(&env, "resultMsg", schema::Ty::Str(Some(255)), false, &mut errs, &mut devs);
+        check_scalar(
+            &env,
+            "resultMsg",
+            schema::Ty::Str(Some(255)),
+            false,
+            &mut errs,
+            &mut devs,
+        );
     }
     // data
     let data = match env.get("data") {
         Some(Value::Array(a)) => Some(a),
         Some(other) => {
-            errs.push(issue(BizCode::Format, "data", format!("`data` must be a list, got {other}")));
+            errs.push(issue(
+                BizCode::Format,
+                "data",
+                format!("`data` must be a list, got {other}"),
+            ));
             None
         }
         None => {
@@ -221,8 +287,8 @@ pub fn decode(command: u16, direction: Direction, bytes: &[u8], algo: SignAlgo, 
     // sign
     match (env.get("sign"), direction) {
         (Some(Value::String(s)), _) => {
-            if let Some(Value::Array(_)) = env.get("data") {
-                d.sign = match sign::verify(algo, &env["data"], s) {
+            if let Some(data @ canon::Node::Arr(_)) = node.get("data") {
+                d.sign = match sign::verify(algo, data, s) {
                     SignCheck::Valid => SignStatus::Valid,
                     SignCheck::ValidElementOnly => {
                         devs.push(issue(
@@ -233,14 +299,22 @@ pub fn decode(command: u16, direction: Direction, bytes: &[u8], algo: SignAlgo, 
                         SignStatus::ElementOnly
                     }
                     SignCheck::Invalid => {
-                        errs.push(issue(BizCode::Format, "sign", format!("sign mismatch ({algo} of the canonical data)")));
+                        errs.push(issue(
+                            BizCode::Format,
+                            "sign",
+                            format!("sign mismatch ({algo} of the canonical data)"),
+                        ));
                         SignStatus::Invalid
                     }
                 };
             }
         }
         (Some(other), _) => {
-            errs.push(issue(BizCode::Format, "sign", format!("`sign` must be a string, got {other}")));
+            errs.push(issue(
+                BizCode::Format,
+                "sign",
+                format!("`sign` must be a string, got {other}"),
+            ));
             d.sign = SignStatus::Invalid;
         }
         (None, Direction::Request) => {
@@ -261,7 +335,14 @@ pub fn decode(command: u16, direction: Direction, bytes: &[u8], algo: SignAlgo, 
         match schema {
             None => {
                 if !items.is_empty() {
-                    devs.push(issue(BizCode::Parameter, "data", format!("interface {cmd} carries no data; {} items ignored", items.len())));
+                    devs.push(issue(
+                        BizCode::Parameter,
+                        "data",
+                        format!(
+                            "interface {cmd} carries no data; {} items ignored",
+                            items.len()
+                        ),
+                    ));
                 }
             }
             Some(schema) => {
@@ -272,7 +353,8 @@ pub fn decode(command: u16, direction: Direction, bytes: &[u8], algo: SignAlgo, 
                     }
                 }
                 for (i, item) in items.iter().enumerate() {
-                    let c = schema::check_item(schema, Some(cmd), item, &format!("data[{i}]"), mode);
+                    let c =
+                        schema::check_item(schema, Some(cmd), item, &format!("data[{i}]"), mode);
                     if !c.errors.is_empty() && d.result == ResultCode::Ok {
                         d.result = ResultCode::Parameter;
                     }
@@ -291,7 +373,14 @@ pub fn decode(command: u16, direction: Direction, bytes: &[u8], algo: SignAlgo, 
     d
 }
 
-fn check_scalar(env: &Map<String, Value>, key: &str, ty: schema::Ty, required: bool, errs: &mut Vec<Issue>, devs: &mut Vec<Issue>) -> Option<Value> {
+fn check_scalar(
+    env: &Map<String, Value>,
+    key: &str,
+    ty: schema::Ty,
+    required: bool,
+    errs: &mut Vec<Issue>,
+    devs: &mut Vec<Issue>,
+) -> Option<Value> {
     match env.get(key) {
         None | Some(Value::Null) => {
             if required {

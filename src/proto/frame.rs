@@ -276,7 +276,11 @@ impl<'a> FrameRepr<'a> {
 
 /// Next packet number after `n`: 1..=2^31-1, wrapping to 1.
 pub const fn next_packet_no(n: u32) -> u32 {
-    if n >= i32::MAX as u32 || n == 0 { 1 } else { n + 1 }
+    if n >= i32::MAX as u32 || n == 0 {
+        1
+    } else {
+        n + 1
+    }
 }
 
 #[cfg(test)]

@@ -32,14 +32,19 @@ impl Amount {
 
 impl std::fmt::Display for Amount {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:.2}", self.0.round_dp(2))
+        // Half away from zero (四舍五入), as receipts round.
+        let r = self
+            .0
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        write!(f, "{r:.2}")
     }
 }
 
 impl Serialize for Amount {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         // With serde_json's arbitrary_precision a Number keeps this text.
-        let n = serde_json::Number::from_str(&self.to_string()).map_err(serde::ser::Error::custom)?;
+        let n =
+            serde_json::Number::from_str(&self.to_string()).map_err(serde::ser::Error::custom)?;
         n.serialize(s)
     }
 }

@@ -5,12 +5,14 @@
 //! - [`messages`]: typed structs for tables 2–11 and every request and reply.
 //! - [`schema`]: the tables as data, and lenient/strict validation with the
 //!   standard's codes and field paths.
-//! - [`sign`]: canonical JSON and the SHA1/MD5 sign.
+//! - [`canon`]: a JSON reader that keeps number text; [`sign`]: canonical
+//!   JSON and the SHA1/MD5 sign.
 //! - [`envelope`]: signed request and reply envelopes, and reading one back.
 //! - [`frame`]: the SZTC frame (view + Repr); [`codec`]: its stream decoder.
 //! - [`password`]: DES-CBC/PKCS7/Base64 passwords; [`token`]: HTTPS tokens.
 //! - [`check`]: what a platform answers to a request body.
 
+pub mod canon;
 pub mod check;
 pub mod codec;
 pub mod codes;

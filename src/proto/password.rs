@@ -82,7 +82,9 @@ impl DesKey {
         let mut out = vec![0u8; (msg.len() / 8 + 1) * 8];
         let enc = DesCbcEnc::new(&self.key.into(), &self.iv.into());
         // The buffer has room for the padded message, so this cannot fail.
-        let ct = enc.encrypt_padded_b2b::<Pkcs7>(msg, &mut out).unwrap_or(&[]);
+        let ct = enc
+            .encrypt_padded_b2b::<Pkcs7>(msg, &mut out)
+            .unwrap_or(&[]);
         STANDARD.encode(ct)
     }
 
@@ -124,20 +126,23 @@ mod test {
         let k = DesKey::with_iv(b"key12345", &[1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
         let ct = "11/LcTCujDdv1+/v74N9y+ETPr8z7H/99NoXKKGDvpofl80eH2UMBg==";
         assert_eq!(k.encrypt("hello world! this is my plaintext."), ct);
-        assert_eq!(
-            k.decrypt(ct).unwrap(),
-            "hello world! this is my plaintext."
-        );
+        assert_eq!(k.decrypt(ct).unwrap(), "hello world! this is my plaintext.");
     }
 
     #[test]
     fn bad_inputs_are_errors() {
         assert_eq!(
             DesKey::new(b"short").unwrap_err(),
-            PasswordError::KeyLength { what: "key", len: 5 }
+            PasswordError::KeyLength {
+                what: "key",
+                len: 5
+            }
         );
         let k = DesKey::new(b"12345678").unwrap();
-        assert!(matches!(k.decrypt("not base64!"), Err(PasswordError::Base64(_))));
+        assert!(matches!(
+            k.decrypt("not base64!"),
+            Err(PasswordError::Base64(_))
+        ));
         assert_eq!(k.decrypt("AAAA"), Err(PasswordError::Padding));
         let other = DesKey::new(b"87654321").unwrap();
         assert!(!other.check("k5WbHqyaHus=", "secret"));

@@ -411,7 +411,10 @@ pub static PARK_INFO_REP: Schema = Schema {
 pub static ENTRANCE_REQ: Schema = Schema {
     name: "3002 request",
     table: 25,
-    fields: &[f("entranceExitInfo", Ty::Object(&ENTRANCE_INFO_3002)), STATUS],
+    fields: &[
+        f("entranceExitInfo", Ty::Object(&ENTRANCE_INFO_3002)),
+        STATUS,
+    ],
 };
 
 /// Table 5 as the 3002 example sends it: with an extra `garageCode`.
@@ -596,7 +599,13 @@ pub fn reply_schema(cmd: Command) -> Option<&'static Schema> {
 /// Checks one `data` item of `cmd` at `path` (e.g. `data[0]`). For 4001 a
 /// flat sheet (as the standard's example sends it) is read as
 /// `{blackWhiteGraySheet: item, status: 1}`, a deviation.
-pub fn check_item(schema: &Schema, cmd: Option<Command>, item: &Value, path: &str, mode: Mode) -> Checked {
+pub fn check_item(
+    schema: &Schema,
+    cmd: Option<Command>,
+    item: &Value,
+    path: &str,
+    mode: Mode,
+) -> Checked {
     let mut c = Checked::default();
     let wrapped;
     let mut item = item;
@@ -648,13 +657,24 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn check_object(schema: &Schema, v: &Value, path: &str, errs: &mut Vec<Issue>, devs: &mut Vec<Issue>) -> Value {
+fn check_object(
+    schema: &Schema,
+    v: &Value,
+    path: &str,
+    errs: &mut Vec<Issue>,
+    devs: &mut Vec<Issue>,
+) -> Value {
     let Value::Object(m) = v else {
         issue(
             errs,
             BizCode::WrongType,
             path,
-            format!("expected {} (table {}), got {}", schema.name, schema.table, type_name(v)),
+            format!(
+                "expected {} (table {}), got {}",
+                schema.name,
+                schema.table,
+                type_name(v)
+            ),
         );
         return Value::Null;
     };
@@ -678,7 +698,10 @@ fn check_object(schema: &Schema, v: &Value, path: &str, errs: &mut Vec<Issue>, d
                         devs,
                         BizCode::Naming,
                         &p,
-                        format!("`{}` is not in table {} (kept as an extension)", field.name, schema.table),
+                        format!(
+                            "`{}` is not in table {} (kept as an extension)",
+                            field.name, schema.table
+                        ),
                     );
                 }
                 let n = check_value(&field.ty, val, &p, errs, devs);
@@ -694,7 +717,10 @@ fn check_object(schema: &Schema, v: &Value, path: &str, errs: &mut Vec<Issue>, d
                 devs,
                 BizCode::Naming,
                 &format!("{path}.{key}"),
-                format!("unknown field `{key}` (not in table {}); ignored", schema.table),
+                format!(
+                    "unknown field `{key}` (not in table {}); ignored",
+                    schema.table
+                ),
             );
         }
     }
@@ -725,37 +751,72 @@ fn is_integer_text(n: &Number) -> Option<i64> {
 
 /// Checks one value of type `ty` at `p`, pushing what it finds; returns
 /// the normalized value (`Null` after an error).
-pub fn check_value(ty: &Ty, v: &Value, p: &str, errs: &mut Vec<Issue>, devs: &mut Vec<Issue>) -> Value {
+pub fn check_value(
+    ty: &Ty,
+    v: &Value,
+    p: &str,
+    errs: &mut Vec<Issue>,
+    devs: &mut Vec<Issue>,
+) -> Value {
     match *ty {
         Ty::Str(max) => {
             let s = match v {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => {
                     let t = n.to_string();
-                    issue(devs, BizCode::WrongType, p, format!("a number ({t}) where the table says String; read as its digits"));
+                    issue(
+                        devs,
+                        BizCode::WrongType,
+                        p,
+                        format!("a number ({t}) where the table says String; read as its digits"),
+                    );
                     t
                 }
                 _ => {
-                    issue(errs, BizCode::WrongType, p, format!("expected a string, got {}", type_name(v)));
+                    issue(
+                        errs,
+                        BizCode::WrongType,
+                        p,
+                        format!("expected a string, got {}", type_name(v)),
+                    );
                     return Value::Null;
                 }
             };
             if let Some(max) = max {
                 let n = s.chars().count();
                 if n > max {
-                    issue(devs, BizCode::TooLong, p, format!("{n} characters, the table allows {max}"));
+                    issue(
+                        devs,
+                        BizCode::TooLong,
+                        p,
+                        format!("{n} characters, the table allows {max}"),
+                    );
                 }
             }
             Value::String(s)
         }
         Ty::Uuid => {
             let Value::String(s) = v else {
-                issue(errs, BizCode::WrongType, p, format!("expected a 32-hex-digit Uuid string, got {}", type_name(v)));
+                issue(
+                    errs,
+                    BizCode::WrongType,
+                    p,
+                    format!("expected a 32-hex-digit Uuid string, got {}", type_name(v)),
+                );
                 return Value::Null;
             };
             if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-                let code = if s.chars().count() > 32 { BizCode::TooLong } else { BizCode::WrongType };
-                issue(devs, code, p, format!("`{s}` is not a Uuid (32 hex digits, no dashes)"));
+                let code = if s.chars().count() > 32 {
+                    BizCode::TooLong
+                } else {
+                    BizCode::WrongType
+                };
+                issue(
+                    devs,
+                    code,
+                    p,
+                    format!("`{s}` is not a Uuid (32 hex digits, no dashes)"),
+                );
             }
             v.clone()
         }
@@ -764,36 +825,71 @@ pub fn check_value(ty: &Ty, v: &Value, p: &str, errs: &mut Vec<Issue>, devs: &mu
                 Value::Number(n) => match is_integer_text(n) {
                     Some(i) => i,
                     None => {
-                        issue(errs, BizCode::WrongType, p, format!("{n} is not an integer"));
+                        issue(
+                            errs,
+                            BizCode::WrongType,
+                            p,
+                            format!("{n} is not an integer"),
+                        );
                         return Value::Null;
                     }
                 },
                 Value::String(s) if is_placeholder(s) => {
-                    issue(devs, BizCode::WrongType, p, format!("placeholder \"{s}\" where the table says Int; read as 0"));
+                    issue(
+                        devs,
+                        BizCode::WrongType,
+                        p,
+                        format!("placeholder \"{s}\" where the table says Int; read as 0"),
+                    );
                     return Value::from(0);
                 }
                 Value::String(s) => match number_from_str(s).as_ref().and_then(is_integer_text) {
                     Some(i) => {
-                        issue(devs, BizCode::WrongType, p, format!("the string \"{s}\" where the table says Int; read as {i}"));
+                        issue(
+                            devs,
+                            BizCode::WrongType,
+                            p,
+                            format!("the string \"{s}\" where the table says Int; read as {i}"),
+                        );
                         i
                     }
                     None => {
-                        issue(errs, BizCode::WrongType, p, format!("expected an integer, got the string \"{s}\""));
+                        issue(
+                            errs,
+                            BizCode::WrongType,
+                            p,
+                            format!("expected an integer, got the string \"{s}\""),
+                        );
                         return Value::Null;
                     }
                 },
                 _ => {
-                    issue(errs, BizCode::WrongType, p, format!("expected an integer, got {}", type_name(v)));
+                    issue(
+                        errs,
+                        BizCode::WrongType,
+                        p,
+                        format!("expected an integer, got {}", type_name(v)),
+                    );
                     return Value::Null;
                 }
             };
             match *ty {
                 Ty::Int(Some(values)) if !values.contains(&n) => {
-                    issue(errs, BizCode::OutOfRange, p, format!("{n} is not one of {values:?}"));
+                    issue(
+                        errs,
+                        BizCode::OutOfRange,
+                        p,
+                        format!("{n} is not one of {values:?}"),
+                    );
                     Value::Null
                 }
                 Ty::IntRange(lo, hi) if n < lo || n > hi => {
-                    issue(errs, BizCode::OutOfRange, p, format!("{n} is outside {lo}..={hi}"));
+                    issue(
+                        errs,
+                        BizCode::OutOfRange,
+                        p,
+                        format!("{n} is outside {lo}..={hi}"),
+                    );
                     Value::Null
                 }
                 _ => Value::from(n),
@@ -804,22 +900,42 @@ pub fn check_value(ty: &Ty, v: &Value, p: &str, errs: &mut Vec<Issue>, devs: &mu
                 Value::Number(n) => n.clone(),
                 Value::String(s) => match number_from_str(s) {
                     Some(n) => {
-                        issue(devs, BizCode::WrongType, p, format!("the string \"{s}\" where the table says a number"));
+                        issue(
+                            devs,
+                            BizCode::WrongType,
+                            p,
+                            format!("the string \"{s}\" where the table says a number"),
+                        );
                         n
                     }
                     None => {
-                        issue(errs, BizCode::WrongType, p, format!("expected a number, got the string \"{s}\""));
+                        issue(
+                            errs,
+                            BizCode::WrongType,
+                            p,
+                            format!("expected a number, got the string \"{s}\""),
+                        );
                         return Value::Null;
                     }
                 },
                 _ => {
-                    issue(errs, BizCode::WrongType, p, format!("expected a number, got {}", type_name(v)));
+                    issue(
+                        errs,
+                        BizCode::WrongType,
+                        p,
+                        format!("expected a number, got {}", type_name(v)),
+                    );
                     return Value::Null;
                 }
             };
             let f: f64 = num.to_string().parse().unwrap_or(f64::NAN);
             if !(lo..=hi).contains(&f) {
-                issue(devs, BizCode::OutOfRange, p, format!("{num} is outside {lo}..={hi}"));
+                issue(
+                    devs,
+                    BizCode::OutOfRange,
+                    p,
+                    format!("{num} is outside {lo}..={hi}"),
+                );
             }
             Value::Number(num)
         }
@@ -828,27 +944,52 @@ pub fn check_value(ty: &Ty, v: &Value, p: &str, errs: &mut Vec<Issue>, devs: &mu
                 Value::Number(n) => n.clone(),
                 Value::String(s) => match number_from_str(s) {
                     Some(n) => {
-                        issue(devs, BizCode::WrongType, p, format!("the string \"{s}\" where the table says Decimal"));
+                        issue(
+                            devs,
+                            BizCode::WrongType,
+                            p,
+                            format!("the string \"{s}\" where the table says Decimal"),
+                        );
                         n
                     }
                     None => {
-                        issue(errs, BizCode::WrongType, p, format!("expected a Decimal, got the string \"{s}\""));
+                        issue(
+                            errs,
+                            BizCode::WrongType,
+                            p,
+                            format!("expected a Decimal, got the string \"{s}\""),
+                        );
                         return Value::Null;
                     }
                 },
                 _ => {
-                    issue(errs, BizCode::WrongType, p, format!("expected a Decimal, got {}", type_name(v)));
+                    issue(
+                        errs,
+                        BizCode::WrongType,
+                        p,
+                        format!("expected a Decimal, got {}", type_name(v)),
+                    );
                     return Value::Null;
                 }
             };
             let t = num.to_string();
             match t.parse::<rust_decimal::Decimal>() {
                 Ok(d) if d.scale() > 2 => {
-                    issue(devs, BizCode::OutOfRange, p, format!("{t} has more than two decimals"));
+                    issue(
+                        devs,
+                        BizCode::OutOfRange,
+                        p,
+                        format!("{t} has more than two decimals"),
+                    );
                 }
                 Ok(_) => {}
                 Err(_) => {
-                    issue(errs, BizCode::OutOfRange, p, format!("{t} is not a representable Decimal"));
+                    issue(
+                        errs,
+                        BizCode::OutOfRange,
+                        p,
+                        format!("{t} is not a representable Decimal"),
+                    );
                     return Value::Null;
                 }
             }
@@ -856,30 +997,55 @@ pub fn check_value(ty: &Ty, v: &Value, p: &str, errs: &mut Vec<Issue>, devs: &mu
         }
         Ty::DateTime => {
             let Value::String(s) = v else {
-                issue(errs, BizCode::WrongType, p, format!("expected a DateTime string, got {}", type_name(v)));
+                issue(
+                    errs,
+                    BizCode::WrongType,
+                    p,
+                    format!("expected a DateTime string, got {}", type_name(v)),
+                );
                 return Value::Null;
             };
             if DateTime::parse(s).is_ok() {
                 v.clone()
             } else if parse_date(s).is_ok() {
-                issue(devs, BizCode::WrongType, p, format!("the Date \"{s}\" where the table says DateTime; read as {s} 00:00:00"));
+                issue(
+                    devs,
+                    BizCode::WrongType,
+                    p,
+                    format!("the Date \"{s}\" where the table says DateTime; read as {s} 00:00:00"),
+                );
                 Value::String(format!("{s} 00:00:00"))
             } else {
-                issue(errs, BizCode::WrongType, p, format!("\"{s}\" is not yyyy-MM-dd HH:mm:ss"));
+                issue(
+                    errs,
+                    BizCode::WrongType,
+                    p,
+                    format!("\"{s}\" is not yyyy-MM-dd HH:mm:ss"),
+                );
                 Value::Null
             }
         }
         Ty::Date => match v {
             Value::String(s) if parse_date(s).is_ok() => v.clone(),
             _ => {
-                issue(errs, BizCode::WrongType, p, format!("expected a Date yyyy-MM-dd, got {v}"));
+                issue(
+                    errs,
+                    BizCode::WrongType,
+                    p,
+                    format!("expected a Date yyyy-MM-dd, got {v}"),
+                );
                 Value::Null
             }
         },
         Ty::Time => match v {
             Value::String(s) if parse_time(s).is_ok() => v.clone(),
             _ => {
-                issue(errs, BizCode::WrongType, p, format!("expected a Time HH:mm:ss, got {v}"));
+                issue(
+                    errs,
+                    BizCode::WrongType,
+                    p,
+                    format!("expected a Time HH:mm:ss, got {v}"),
+                );
                 Value::Null
             }
         },
@@ -889,7 +1055,12 @@ pub fn check_value(ty: &Ty, v: &Value, p: &str, errs: &mut Vec<Issue>, devs: &mu
                 Value::String(s) => {
                     let n = number_from_str(s).as_ref().and_then(is_integer_text);
                     if n.is_some() {
-                        issue(devs, BizCode::WrongType, p, format!("the string \"{s}\" where a Timestamp number belongs"));
+                        issue(
+                            devs,
+                            BizCode::WrongType,
+                            p,
+                            format!("the string \"{s}\" where a Timestamp number belongs"),
+                        );
                     }
                     n
                 }
@@ -898,14 +1069,29 @@ pub fn check_value(ty: &Ty, v: &Value, p: &str, errs: &mut Vec<Issue>, devs: &mu
             match n {
                 Some(n) if n >= 0 => {
                     if n > 100_000_000_000 {
-                        issue(devs, BizCode::OutOfRange, p, format!("{n} is above 10^11: read as milliseconds"));
+                        issue(
+                            devs,
+                            BizCode::OutOfRange,
+                            p,
+                            format!("{n} is above 10^11: read as milliseconds"),
+                        );
                     } else if n > u32::MAX as i64 {
-                        issue(devs, BizCode::OutOfRange, p, format!("{n} does not fit the 4-byte Timestamp"));
+                        issue(
+                            devs,
+                            BizCode::OutOfRange,
+                            p,
+                            format!("{n} does not fit the 4-byte Timestamp"),
+                        );
                     }
                     Value::from(n)
                 }
                 _ => {
-                    issue(errs, BizCode::WrongType, p, format!("expected a Timestamp (seconds since 1970), got {v}"));
+                    issue(
+                        errs,
+                        BizCode::WrongType,
+                        p,
+                        format!("expected a Timestamp (seconds since 1970), got {v}"),
+                    );
                     Value::Null
                 }
             }
@@ -913,14 +1099,24 @@ pub fn check_value(ty: &Ty, v: &Value, p: &str, errs: &mut Vec<Issue>, devs: &mu
         Ty::Bool => match v {
             Value::Bool(_) => v.clone(),
             _ => {
-                issue(errs, BizCode::WrongType, p, format!("expected a boolean, got {}", type_name(v)));
+                issue(
+                    errs,
+                    BizCode::WrongType,
+                    p,
+                    format!("expected a boolean, got {}", type_name(v)),
+                );
                 Value::Null
             }
         },
         Ty::Object(schema) => check_object(schema, v, p, errs, devs),
         Ty::List(inner) => {
             let Value::Array(items) = v else {
-                issue(errs, BizCode::WrongType, p, format!("expected a list, got {}", type_name(v)));
+                issue(
+                    errs,
+                    BizCode::WrongType,
+                    p,
+                    format!("expected a list, got {}", type_name(v)),
+                );
                 return Value::Null;
             };
             Value::Array(
@@ -936,5 +1132,9 @@ pub fn check_value(ty: &Ty, v: &Value, p: &str, errs: &mut Vec<Issue>, devs: &mu
 
 /// Seconds of an envelope timestamp (values above 10^11 are milliseconds).
 pub fn timestamp_secs(raw: i64) -> i64 {
-    if raw > 100_000_000_000 { raw / 1000 } else { raw }
+    if raw > 100_000_000_000 {
+        raw / 1000
+    } else {
+        raw
+    }
 }

@@ -12,6 +12,7 @@
 //! The sign is the lowercase hex SHA1 (or MD5, per connection) of the
 //! canonical form of the envelope's `data` array.
 
+use super::canon::{self, CanonError, Node};
 use serde_json::Value;
 use sha1::Digest;
 use std::fmt;
@@ -46,7 +47,9 @@ impl fmt::Display for SignAlgo {
     }
 }
 
-/// Writes the canonical form of `value` (see the module doc).
+/// Writes the canonical form of a value built in memory (see the module
+/// doc). To verify received bytes use [`canonical_from_slice`] or
+/// [`verify`], which keep number text exactly.
 ///
 /// serde_json's `Map` is a `BTreeMap<String, Value>` in this crate (no
 /// `preserve_order`), which iterates keys in byte order, and its compact
@@ -57,10 +60,15 @@ pub fn canonical(value: &Value) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
-/// Canonical form of the JSON text in `bytes`.
-pub fn canonical_from_slice(bytes: &[u8]) -> Result<Vec<u8>, serde_json::Error> {
-    let v: Value = serde_json::from_slice(bytes)?;
-    Ok(canonical(&v))
+/// Canonical form of the JSON text in `bytes`, every number's text kept
+/// exactly (see [`canon`](super::canon)).
+pub fn canonical_from_slice(bytes: &[u8]) -> Result<Vec<u8>, CanonError> {
+    Ok(canon::parse(bytes)?.canonical())
+}
+
+/// The sign of the JSON text in `bytes` (numbers hashed as received).
+pub fn sign_slice(algo: SignAlgo, bytes: &[u8]) -> Result<String, CanonError> {
+    Ok(digest_hex(algo, &canonical_from_slice(bytes)?))
 }
 
 /// Lowercase hex digest of `bytes` (already canonical).
@@ -96,16 +104,22 @@ pub enum SignCheck {
     Invalid,
 }
 
-/// Checks `claimed` against `data` (the envelope's `data` value). Hex case
-/// is ignored; the comparison is constant-time.
-pub fn verify(algo: SignAlgo, data: &Value, claimed: &str) -> SignCheck {
+/// Checks `claimed` against `data` (the envelope's `data`, as read by
+/// [`canon::parse`]). Hex case is ignored; the comparison is constant-time.
+pub fn verify(algo: SignAlgo, data: &Node<'_>, claimed: &str) -> SignCheck {
     let claimed = claimed.to_ascii_lowercase();
-    if ct_eq(sign_value(algo, data).as_bytes(), claimed.as_bytes()) {
+    if ct_eq(
+        digest_hex(algo, &data.canonical()).as_bytes(),
+        claimed.as_bytes(),
+    ) {
         return SignCheck::Valid;
     }
-    if let Value::Array(items) = data
+    if let Node::Arr(items) = data
         && items.len() == 1
-        && ct_eq(sign_value(algo, &items[0]).as_bytes(), claimed.as_bytes())
+        && ct_eq(
+            digest_hex(algo, &items[0].canonical()).as_bytes(),
+            claimed.as_bytes(),
+        )
     {
         return SignCheck::ValidElementOnly;
     }
@@ -123,6 +137,10 @@ mod test {
     fn standard_sign_vector() {
         let v: Value = serde_json::from_str(EXAMPLE).unwrap();
         assert_eq!(
+            sign_slice(SignAlgo::Sha1, EXAMPLE.as_bytes()).unwrap(),
+            "59f5688227e06ae8059cba5286a700c95103353b"
+        );
+        assert_eq!(
             String::from_utf8(canonical(&v)).unwrap(),
             r#"{"callbackServer":"http://www.cncadre.com/","password":"205af3fa28810be321ef49d0993fee24","userId":"cadre01"}"#
         );
@@ -131,7 +149,8 @@ mod test {
             "59f5688227e06ae8059cba5286a700c95103353b"
         );
         // Wrapped as the envelope's data array: lenient element-only match.
-        let data = Value::Array(vec![v]);
+        let text = format!("[{EXAMPLE}]");
+        let data = canon::parse(text.as_bytes()).unwrap();
         assert_eq!(
             verify(
                 SignAlgo::Sha1,
@@ -140,7 +159,7 @@ mod test {
             ),
             SignCheck::ValidElementOnly
         );
-        let full = sign_value(SignAlgo::Sha1, &data);
+        let full = sign_value(SignAlgo::Sha1, &Value::Array(vec![v]));
         assert_eq!(verify(SignAlgo::Sha1, &data, &full), SignCheck::Valid);
         assert_eq!(verify(SignAlgo::Md5, &data, &full), SignCheck::Invalid);
     }

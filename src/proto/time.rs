@@ -192,7 +192,14 @@ mod test {
             let (y, m, d) = civil_from_days(day);
             assert_eq!(days_from_civil(y, m, d), day);
             let t = DateTime(day * 86_400 + 3_723);
-            assert_eq!(DateTime::parse(&t.to_string()).ok().filter(|_| y >= 0 && y < 10_000).map(|x| x.0).unwrap_or(t.0), t.0);
+            assert_eq!(
+                DateTime::parse(&t.to_string())
+                    .ok()
+                    .filter(|_| y >= 0 && y < 10_000)
+                    .map(|x| x.0)
+                    .unwrap_or(t.0),
+                t.0
+            );
         }
     }
 }

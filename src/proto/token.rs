@@ -123,7 +123,12 @@ impl TokenStore {
     /// 1002: `presented` is the access token (as the standard's request has
     /// it) or the refresh token. Allowed while the refresh token is valid,
     /// even after the access token expired. The old pair is revoked.
-    pub fn refresh(&mut self, user_id: &str, presented: &str, now: i64) -> Result<Issued, TokenError> {
+    pub fn refresh(
+        &mut self,
+        user_id: &str,
+        presented: &str,
+        now: i64,
+    ) -> Result<Issued, TokenError> {
         let access = if self.sessions.contains_key(presented) {
             presented.to_string()
         } else {
@@ -212,11 +217,20 @@ mod test {
         let n = s.refresh("g", &t.access_token, 9000).unwrap();
         assert_eq!(s.validate(&n.access_token, 9000), Ok("g"));
         assert_eq!(s.validate(&t.access_token, 10), Err(TokenError::Revoked));
-        assert_eq!(s.refresh("g", &t.access_token, 9001), Err(TokenError::Revoked));
+        assert_eq!(
+            s.refresh("g", &t.access_token, 9001),
+            Err(TokenError::Revoked)
+        );
         // By refresh token too; wrong user refused; refresh window enforced.
-        assert_eq!(s.refresh("h", &n.refresh_token, 9002), Err(TokenError::WrongUser));
+        assert_eq!(
+            s.refresh("h", &n.refresh_token, 9002),
+            Err(TokenError::WrongUser)
+        );
         let m = s.refresh("g", &n.refresh_token, 9003).unwrap();
-        assert_eq!(s.refresh("g", &m.access_token, 9003 + 86_400), Err(TokenError::Expired));
+        assert_eq!(
+            s.refresh("g", &m.access_token, 9003 + 86_400),
+            Err(TokenError::Expired)
+        );
     }
 
     #[test]
