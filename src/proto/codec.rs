@@ -267,27 +267,37 @@ impl FrameDecoder {
     }
 
     /// Like [`decode`](Self::decode), at the end of the stream: leftover
-    /// bytes are an error rather than "need more".
+    /// bytes are an error rather than "need more". A frame cut short (or
+    /// whose corrupted `length` ran past the end) is reported as
+    /// `Truncated`, and decoding goes on from its second byte, so intact
+    /// frames it had swallowed still come out. Call until `Ok(None)`.
     pub fn decode_eof(&mut self) -> Result<Option<OwnedFrame>, DecodeError> {
-        match self.decode()? {
-            Some(f) => Ok(Some(f)),
-            None => {
-                let have = self.buffered() as u64;
-                if have == 0 {
-                    return Ok(None);
-                }
-                let state = self.state;
-                let offset = self.offset;
-                self.advance(have as usize);
+        if let Some(f) = self.decode()? {
+            return Ok(Some(f));
+        }
+        let have = self.buffered();
+        if have == 0 {
+            return Ok(None);
+        }
+        match self.state {
+            State::Skipping { start, reported } => {
+                self.advance(have);
                 self.state = State::Head;
-                match state {
-                    State::Skipping { reported: true, .. } => Ok(None),
-                    State::Skipping { start, .. } => Err(DecodeError::BadMagic {
+                if reported {
+                    Ok(None)
+                } else {
+                    Err(DecodeError::BadMagic {
                         offset: start,
                         len: self.offset - start,
-                    }),
-                    _ => Err(DecodeError::Truncated { offset, have }),
+                    })
                 }
+            }
+            State::Head | State::Data { .. } => {
+                let e = DecodeError::Truncated {
+                    offset: self.offset,
+                    have: have as u64,
+                };
+                Err(self.resync(e))
             }
         }
     }

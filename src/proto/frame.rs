@@ -352,6 +352,75 @@ mod test {
         assert_eq!(FrameRepr::parse(&dir), Err(FrameError::BadDirection(2)));
     }
 
+    // Byte fixtures made by `fixtures/make.py` (Python: hashlib, a bitwise
+    // CRC, struct), independently of this code.
+    static ENTRY_5004: &[u8] = include_bytes!("fixtures/5004-request.sztc");
+    static HEARTBEAT_1006: &[u8] = include_bytes!("fixtures/1006-request.sztc");
+    static BOOK_REPLY_6001: &[u8] = include_bytes!("fixtures/6001-reply.sztc");
+
+    #[test]
+    fn python_fixtures_parse() {
+        let f = FrameRepr::parse(HEARTBEAT_1006).unwrap();
+        assert_eq!(
+            (f.packet_no, f.command, f.direction),
+            (i32::MAX as u32, 1006, Direction::Request)
+        );
+        assert_eq!(f.to_bytes().unwrap(), HEARTBEAT_1006);
+        let f = FrameRepr::parse(ENTRY_5004).unwrap();
+        assert_eq!((f.packet_no, f.command, f.version), (1, 5004, (1, 0)));
+        assert_eq!(f.buffer_len(), ENTRY_5004.len());
+        let f = FrameRepr::parse(BOOK_REPLY_6001).unwrap();
+        assert_eq!((f.packet_no, f.direction), (42, Direction::Reply));
+    }
+
+    #[test]
+    fn typed_messages_emit_the_python_bytes() {
+        use crate::proto::envelope::{reply_frame, request_frame};
+        use crate::proto::messages::*;
+        use crate::proto::{ResultCode, SignAlgo};
+        let t = |s| crate::proto::time::DateTime::parse(s).unwrap();
+        let entry = Request::Entry(vec![ParkRecordInfo {
+            car_info: ParkCarInfo {
+                car_color: Some("白色".into()),
+                car_model: Some(3),
+                plate_color: Some("蓝色".into()),
+                plate_no: "粤B88888".into(),
+            },
+            charge_id_list: None,
+            discount: Amount::new(500),
+            enter_time: t("2018-01-01 01:01:01"),
+            id: "c78e319dab604a268842acf164774592".into(),
+            in_equipment_id: Some("c78e319dab604a268842acf164774591".into()),
+            leave_time: None,
+            out_equipment_id: None,
+            park_code: Some("44030400100101000010".into()),
+            receivables: Amount::new(2000),
+            received: Amount::new(1500),
+            stall_no: Some("4403040010010100001000B1A108".into()),
+        }]);
+        assert_eq!(
+            request_frame(&entry, 1, 1_700_000_000, SignAlgo::Sha1),
+            ENTRY_5004
+        );
+        let hb = Request::Heartbeat(vec![]);
+        assert_eq!(
+            request_frame(&hb, i32::MAX as u32, 1_700_000_003, SignAlgo::Sha1),
+            HEARTBEAT_1006
+        );
+        let book = Reply::Book(vec![BookReply {
+            bluetooth_address: None,
+            book_code: "YD201801061235241240001".into(),
+            code: 0,
+            message: "成功".into(),
+            rest_reserved_stalls: Some(14),
+            stall_no: Some("4403040010010100001000B1A108".into()),
+        }]);
+        assert_eq!(
+            reply_frame(&book, ResultCode::Ok, 42, 1_700_000_001),
+            BOOK_REPLY_6001
+        );
+    }
+
     #[test]
     fn packet_numbers_wrap() {
         assert_eq!(next_packet_no(1), 2);
