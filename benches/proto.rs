@@ -1,0 +1,66 @@
+//! Encode+sign and decode+verify of a typical 5004 (vehicle entry) frame.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use parksim::proto::codec::FrameDecoder;
+use parksim::proto::envelope;
+use parksim::proto::messages::{Amount, ParkCarInfo, ParkRecordInfo, Request};
+use parksim::proto::time::DateTime;
+use parksim::proto::{Mode, SignAlgo};
+use std::hint::black_box;
+
+fn entry() -> Request {
+    Request::Entry(vec![ParkRecordInfo {
+        car_info: ParkCarInfo {
+            car_color: Some("白色".into()),
+            car_model: Some(3),
+            plate_color: Some("蓝色".into()),
+            plate_no: "粤B88888".into(),
+        },
+        charge_id_list: None,
+        discount: Amount::ZERO,
+        enter_time: DateTime::parse("2026-11-02 08:01:01").unwrap(),
+        id: "c78e319dab604a268842acf164774592".into(),
+        in_equipment_id: Some("c78e319dab604a268842acf164774591".into()),
+        leave_time: None,
+        out_equipment_id: None,
+        park_code: Some("44030400100101000010".into()),
+        receivables: Amount::ZERO,
+        received: Amount::ZERO,
+        stall_no: Some("4403040010010100001000B1A108".into()),
+    }])
+}
+
+fn bench(c: &mut Criterion) {
+    let req = entry();
+    let frame = envelope::request_frame(&req, 1, 1_793_577_661, SignAlgo::Sha1);
+    let mut g = c.benchmark_group("proto_5004");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("encode_sign", |b| {
+        b.iter(|| envelope::request_frame(black_box(&req), 1, 1_793_577_661, SignAlgo::Sha1))
+    });
+    g.bench_function("decode_verify", |b| {
+        b.iter(|| {
+            let mut d = FrameDecoder::new();
+            d.feed(black_box(&frame));
+            let f = d.decode().unwrap().unwrap();
+            let e = envelope::decode(f.command, f.direction, &f.data, SignAlgo::Sha1, Mode::Lenient);
+            assert!(e.accepted());
+            e.typed_request().unwrap().unwrap()
+        })
+    });
+    g.bench_function("round_trip", |b| {
+        b.iter(|| {
+            let bytes = envelope::request_frame(black_box(&req), 1, 1_793_577_661, SignAlgo::Sha1);
+            let mut d = FrameDecoder::new();
+            d.feed(&bytes);
+            let f = d.decode().unwrap().unwrap();
+            let e = envelope::decode(f.command, f.direction, &f.data, SignAlgo::Sha1, Mode::Lenient);
+            e.typed_request().unwrap().unwrap()
+        })
+    });
+    g.finish();
+    println!("5004 frame: {} bytes", frame.len());
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
