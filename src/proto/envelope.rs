@@ -140,14 +140,14 @@ impl Decoded {
     pub fn typed_request(&self) -> Option<Result<Request, serde_json::Error>> {
         let cmd = self.command?;
         (self.direction == Direction::Request && self.items_ok())
-            .then(|| Request::from_items(cmd, self.items.iter().map(|c| c.value.clone()).collect()))
+            .then(|| Request::from_item_refs(cmd, self.items.iter().map(|c| &c.value)))
     }
 
     /// The typed reply, when this is a reply whose items could be read.
     pub fn typed_reply(&self) -> Option<Result<Reply, serde_json::Error>> {
         let cmd = self.command?;
         (self.direction == Direction::Reply && self.items_ok())
-            .then(|| Reply::from_items(cmd, self.items.iter().map(|c| c.value.clone()).collect()))
+            .then(|| Reply::from_item_refs(cmd, self.items.iter().map(|c| &c.value)))
     }
 }
 
@@ -191,17 +191,18 @@ pub fn decode(
             return d;
         }
     };
-    d.body = body;
     let node = match canon::parse(bytes) {
         Ok(n) => n,
         Err(e) => {
+            d.body = body;
             d.result = ResultCode::Json;
             d.errors
                 .push(issue(BizCode::Json, "$", format!("malformed JSON: {e}")));
             return d;
         }
     };
-    let Value::Object(env) = &d.body else {
+    let Value::Object(env) = &body else {
+        d.body = body;
         d.result = ResultCode::Format;
         d.errors.push(issue(
             BizCode::Format,
@@ -210,8 +211,8 @@ pub fn decode(
         ));
         return d;
     };
-    let env = env.clone();
     let Some(cmd) = d.command else {
+        d.body = body.clone();
         d.result = ResultCode::Format;
         d.errors.push(issue(
             BizCode::Format,
@@ -369,6 +370,7 @@ pub fn decode(
         errs.append(&mut devs);
     }
     d.errors = errs;
+    d.body = body;
     d.deviations = devs;
     d
 }
@@ -390,7 +392,7 @@ fn check_scalar(
         }
         Some(v) => {
             let before = errs.len();
-            let out = schema::check_value(&ty, v, key, errs, devs);
+            let out = schema::check_value(&ty, v, &mut key.to_string(), errs, devs);
             (errs.len() == before).then_some(out)
         }
     }

@@ -492,6 +492,18 @@ macro_rules! message_enum {
                 })
             }
 
+            /// Reads (normalized) `data` items of `cmd` without copying them.
+            pub fn from_item_refs<'a>(
+                cmd: Command,
+                items: impl Iterator<Item = &'a Value>,
+            ) -> Result<$name, serde_json::Error> {
+                Ok(match cmd {
+                    $(Command::$variant => $name::$variant(
+                        items.map(<$ty>::deserialize).collect::<Result<_, _>>()?,
+                    )),*
+                })
+            }
+
             /// The `data` array, canonical (keys sorted, compact).
             pub fn data_json(&self) -> Vec<u8> {
                 // Serializing these types cannot fail (string keys, finite

@@ -23,6 +23,7 @@ use super::codes::{BizCode, Command};
 use super::time::{DateTime, parse_date, parse_time};
 use serde_json::{Map, Number, Value};
 use std::fmt;
+use std::fmt::Write as _;
 
 /// A field's type, with the constraints the tables give.
 #[derive(Debug, Clone, Copy)]
@@ -625,7 +626,7 @@ pub fn check_item(
         wrapped = Value::Object(w);
         item = &wrapped;
     }
-    c.value = check_object(schema, item, path, &mut c.errors, &mut c.deviations);
+    c.value = check_object(schema, item, &mut path.to_string(), &mut c.errors, &mut c.deviations);
     if mode == Mode::Strict {
         let devs = std::mem::take(&mut c.deviations);
         c.errors.extend(devs);
@@ -660,7 +661,7 @@ fn type_name(v: &Value) -> &'static str {
 fn check_object(
     schema: &Schema,
     v: &Value,
-    path: &str,
+    path: &mut String,
     errs: &mut Vec<Issue>,
     devs: &mut Vec<Issue>,
 ) -> Value {
@@ -680,14 +681,17 @@ fn check_object(
     };
     let mut out = Map::new();
     for field in schema.fields {
-        let p = format!("{path}.{}", field.name);
+        let base = path.len();
+        path.push('.');
+        path.push_str(field.name);
+        let p = &mut *path;
         match m.get(field.name) {
             None | Some(Value::Null) => {
                 if field.presence == Presence::Required {
                     issue(
                         errs,
                         BizCode::Parameter,
-                        &p,
+                        p,
                         format!("required field missing (table {})", schema.table),
                     );
                 }
@@ -697,26 +701,27 @@ fn check_object(
                     issue(
                         devs,
                         BizCode::Naming,
-                        &p,
+                        p,
                         format!(
                             "`{}` is not in table {} (kept as an extension)",
                             field.name, schema.table
                         ),
                     );
                 }
-                let n = check_value(&field.ty, val, &p, errs, devs);
+                let n = check_value(&field.ty, val, p, errs, devs);
                 if !n.is_null() {
                     out.insert(field.name.to_string(), n);
                 }
             }
         }
+        path.truncate(base);
     }
     for key in m.keys() {
         if schema.field(key).is_none() {
             issue(
                 devs,
                 BizCode::Naming,
-                &format!("{path}.{key}"),
+                &format!("{path}.{key}"), // rare: an unknown key
                 format!(
                     "unknown field `{key}` (not in table {}); ignored",
                     schema.table
@@ -754,7 +759,7 @@ fn is_integer_text(n: &Number) -> Option<i64> {
 pub fn check_value(
     ty: &Ty,
     v: &Value,
-    p: &str,
+    p: &mut String,
     errs: &mut Vec<Issue>,
     devs: &mut Vec<Issue>,
 ) -> Value {
@@ -1123,7 +1128,13 @@ pub fn check_value(
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, it)| check_value(inner, it, &format!("{p}[{i}]"), errs, devs))
+                    .map(|(i, it)| {
+                        let base = p.len();
+                        let _ = write!(p, "[{i}]");
+                        let v = check_value(inner, it, p, errs, devs);
+                        p.truncate(base);
+                        v
+                    })
                     .collect(),
             )
         }
