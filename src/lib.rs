@@ -5,3 +5,4 @@
 //! See ARCHITECTURE.md for the map.
 
 pub mod proto;
+pub mod sim;
