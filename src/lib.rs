@@ -4,5 +4,7 @@
 //!
 //! See ARCHITECTURE.md for the map.
 
+pub mod engine;
 pub mod proto;
+pub mod scenario;
 pub mod sim;

@@ -23,6 +23,14 @@ enum Top {
         #[command(subcommand)]
         cmd: proto::ProtoCmd,
     },
+    /// Check a scenario file and explain every problem (key and line).
+    Validate {
+        /// Scenario file (default: the embedded hospital scenario).
+        file: Option<std::path::PathBuf>,
+        /// Override a key, e.g. --set garage.stalls=200 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
 }
 
 /// Runs the command line; returns the process exit status.
@@ -37,12 +45,48 @@ pub fn main() -> i32 {
     };
     let result = match cli.command {
         Top::Proto { cmd } => proto::run(cmd),
+        Top::Validate { file, sets } => validate(file, &sets),
     };
     match result {
         Ok(code) => code,
         Err(msg) => {
             eprintln!("parksim: {msg}");
             1
+        }
+    }
+}
+
+fn validate(file: Option<std::path::PathBuf>, sets: &[String]) -> Result<i32, String> {
+    let (label, text) = match &file {
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+        ),
+        None => (
+            "(embedded hospital scenario)".to_string(),
+            parksim::scenario::DEFAULT.to_string(),
+        ),
+    };
+    match parksim::scenario::Scenario::from_toml_with_overrides(&text, sets) {
+        Ok(s) => {
+            println!(
+                "{label}: ok — \"{}\", {} stalls ({} reservable), {} entrances, {} exits, {} days + {} warm-up",
+                s.name,
+                s.garage.stalls,
+                s.garage.reservable_stalls,
+                s.garage.entrances.len(),
+                s.garage.exits.len(),
+                s.days,
+                s.warmup_days
+            );
+            Ok(0)
+        }
+        Err(errs) => {
+            for e in &errs {
+                eprintln!("{label}: {e}");
+            }
+            eprintln!("{label}: {} problem(s)", errs.len());
+            Ok(1)
         }
     }
 }
