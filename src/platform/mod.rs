@@ -1,0 +1,473 @@
+//! The reservation platform's side of the protocol, sans-IO: bytes from a
+//! garage's connection go in, reply frames come out, and what the garage
+//! reported lands once in a [`Ledger`]. Downlinks (4001, 4002, 6001, 6002)
+//! are framed here and their replies matched by `packetNo`.
+//!
+//! The simulator drives one `Platform` per garage in process; the network
+//! platform will drive the same type behind sockets.
+//!
+//! Records are keyed by their ids: a resent record (same id) is
+//! acknowledged and counted as a duplicate, never recorded twice. Space
+//! counts (5003) carry no id: the one with the latest envelope timestamp
+//! wins, so a backlog sent after real-time data cannot overwrite it.
+
+use crate::proto::codec::{FrameDecoder, OwnedFrame};
+use crate::proto::envelope::{self, Decoded};
+use crate::proto::frame::{Direction, next_packet_no};
+use crate::proto::messages::*;
+use crate::proto::password::DesKey;
+use crate::proto::{BizCode, Command, Mode, ResultCode, SignAlgo};
+use std::collections::BTreeMap;
+
+/// A garage account.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user_id: String,
+    pub password: String,
+    pub key: DesKey,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlatformConfig {
+    pub algo: SignAlgo,
+    pub mode: Mode,
+    /// Accounts allowed to log in; empty: login not required.
+    pub accounts: Vec<Account>,
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        PlatformConfig {
+            algo: SignAlgo::Sha1,
+            mode: Mode::Lenient,
+            accounts: Vec::new(),
+        }
+    }
+}
+
+/// What the platform holds about one garage.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ledger {
+    pub park_info: Option<ParkInfoUpload>,
+    pub entrances: BTreeMap<String, EntranceUpload>,
+    pub tariffs: BTreeMap<String, ChargingStandard>,
+    /// 5004 by record id.
+    pub entries: BTreeMap<String, ParkRecordInfo>,
+    /// 5005 by record id.
+    pub exits: BTreeMap<String, ParkRecordInfo>,
+    /// 5006 by record id (the latest correction).
+    pub corrections: BTreeMap<String, ParkRecordInfo>,
+    /// 5008 by charge id.
+    pub charges: BTreeMap<String, ParkChargeInfo>,
+    /// 7001 by event id.
+    pub priority_switches: BTreeMap<String, PrioritySwitch>,
+    /// The latest 5003 and its envelope timestamp [s].
+    pub space: Option<(i64, ParkSpaceInfo)>,
+    /// The garage's reply to each 6001 / 6002, by bookCode (latest).
+    pub book_replies: BTreeMap<String, BookReply>,
+    pub confirm_replies: BTreeMap<String, BookConfirmReply>,
+    pub coupon_replies: BTreeMap<String, CouponReply>,
+    pub control_replies: Vec<IdReply>,
+}
+
+/// Counters [frames or records].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlatformStats {
+    pub frames_received: u64,
+    /// Frames whose CRC, sign and body passed.
+    pub frames_verified: u64,
+    /// Frames refused (bad sign, bad body, unknown command, not logged in).
+    pub frames_rejected: u64,
+    /// Bad stretches of the byte stream (bad magic, CRC, length).
+    pub stream_errors: u64,
+    /// Records received again with an id already held.
+    pub duplicates: u64,
+    /// Rejections by code (result code for envelopes, business code for items).
+    pub rejects_by_code: BTreeMap<i64, u64>,
+    pub downlinks_sent: u64,
+    pub downlink_replies: u64,
+    /// Replies with a packetNo no downlink is waiting for.
+    pub unmatched_replies: u64,
+}
+
+/// The platform for one garage connection.
+#[derive(Debug)]
+pub struct Platform {
+    cfg: PlatformConfig,
+    decoder: FrameDecoder,
+    logged_in: Option<String>,
+    next_packet: u32,
+    pending: BTreeMap<u32, Command>,
+    pub ledger: Ledger,
+    pub stats: PlatformStats,
+}
+
+impl Platform {
+    pub fn new(cfg: PlatformConfig) -> Platform {
+        Platform {
+            cfg,
+            decoder: FrameDecoder::new(),
+            logged_in: None,
+            next_packet: 0,
+            pending: BTreeMap::new(),
+            ledger: Ledger::default(),
+            stats: PlatformStats::default(),
+        }
+    }
+
+    /// The connection dropped: bytes in flight and the login are gone;
+    /// downlinks still waiting for a reply stay pending.
+    pub fn disconnect(&mut self) {
+        self.decoder = FrameDecoder::new();
+        self.logged_in = None;
+    }
+
+    pub fn logged_in(&self) -> Option<&str> {
+        self.logged_in.as_deref()
+    }
+
+    /// Downlinks sent and not yet answered [count].
+    pub fn pending_downlinks(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Bytes from the garage at `now` [s]; returns the reply frames.
+    pub fn receive(&mut self, now: i64, bytes: &[u8]) -> Vec<Vec<u8>> {
+        self.decoder.feed(bytes);
+        let mut out = Vec::new();
+        loop {
+            match self.decoder.decode() {
+                Ok(Some(f)) => {
+                    if let Some(r) = self.frame(now, f) {
+                        out.push(r);
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => self.stats.stream_errors += 1,
+            }
+        }
+        out
+    }
+
+    fn reject(&mut self, code: i64) {
+        self.stats.frames_rejected += 1;
+        *self.stats.rejects_by_code.entry(code).or_insert(0) += 1;
+    }
+
+    fn frame(&mut self, now: i64, f: OwnedFrame) -> Option<Vec<u8>> {
+        self.stats.frames_received += 1;
+        let d = envelope::decode(
+            f.command,
+            f.direction,
+            &f.data,
+            self.cfg.algo,
+            self.cfg.mode,
+        );
+        if f.direction == Direction::Reply {
+            return self.downlink_reply(f.packet_no, d);
+        }
+        let Some(cmd) = d.command else {
+            self.reject(ResultCode::Format.code());
+            return Some(bare_reply(f.command, ResultCode::Format, f.packet_no, now));
+        };
+        if d.result != ResultCode::Ok {
+            self.reject(d.result.code());
+            // Per-item codes for a parameter error, none for the others.
+            return Some(self.item_codes_reply(cmd, &d, f.packet_no, now));
+        }
+        let Some(Ok(req)) = d.typed_request() else {
+            self.reject(ResultCode::Parameter.code());
+            return Some(bare_reply(
+                f.command,
+                ResultCode::Parameter,
+                f.packet_no,
+                now,
+            ));
+        };
+        if !self.cfg.accounts.is_empty() && self.logged_in.is_none() && cmd != Command::LoginTcp {
+            self.reject(BizCode::BadToken.code());
+            let r = Reply::LoginTcp(vec![CodeReply {
+                code: BizCode::BadToken.code(),
+                message: Some("login (1004) first".into()),
+            }]);
+            return Some(envelope::frame_bytes(
+                f.command,
+                f.packet_no,
+                Direction::Reply,
+                &envelope::reply_body(
+                    ResultCode::Ok,
+                    ResultCode::Ok.message(),
+                    now,
+                    &r.data_json(),
+                ),
+            ));
+        }
+        self.stats.frames_verified += 1;
+        let timestamp = d.timestamp.unwrap_or(now);
+        let reply = self.record(req, timestamp);
+        Some(envelope::reply_frame(
+            &reply,
+            ResultCode::Ok,
+            f.packet_no,
+            now,
+        ))
+    }
+
+    fn item_codes_reply(&self, cmd: Command, d: &Decoded, packet_no: u32, now: i64) -> Vec<u8> {
+        let items: Vec<serde_json::Value> = d
+            .items
+            .iter()
+            .map(|c| {
+                let code = c.errors.first().map_or(0, |e| e.code.code());
+                serde_json::json!({"code": code, "message": c.errors.first().map_or("成功".to_string(), |e| format!("{}: {}", e.path, e.message))})
+            })
+            .collect();
+        let data = crate::proto::sign::canonical(&serde_json::Value::Array(items));
+        let body = envelope::reply_body(d.result, d.result.message(), now, &data);
+        envelope::frame_bytes(cmd.code(), packet_no, Direction::Reply, &body)
+    }
+
+    /// Records an accepted request and builds the reply.
+    fn record(&mut self, req: Request, timestamp: i64) -> Reply {
+        let ok = || Some("成功".to_string());
+        let dup = &mut self.stats.duplicates;
+        let l = &mut self.ledger;
+        fn put<T>(map: &mut BTreeMap<String, T>, id: &str, v: T, dup: &mut u64) {
+            if map.contains_key(id) {
+                *dup += 1;
+            } else {
+                map.insert(id.to_string(), v);
+            }
+        }
+        match req {
+            Request::LoginTcp(items) => {
+                let mut code = BizCode::Ok;
+                for it in &items {
+                    let good =
+                        self.cfg.accounts.iter().any(|a| {
+                            a.user_id == it.user_id && a.key.check(&it.password, &a.password)
+                        });
+                    if good || self.cfg.accounts.is_empty() {
+                        self.logged_in = Some(it.user_id.clone());
+                    } else {
+                        code = BizCode::BadCredentials;
+                    }
+                }
+                Reply::LoginTcp(vec![CodeReply {
+                    code: code.code(),
+                    message: Some(code.message().into()),
+                }])
+            }
+            Request::LogoutTcp(_) => {
+                self.logged_in = None;
+                Reply::LogoutTcp(vec![])
+            }
+            Request::Heartbeat(_) => Reply::Heartbeat(vec![]),
+            Request::ParkInfo(items) => {
+                let r = items
+                    .iter()
+                    .map(|i| ParkCodeReply {
+                        code: 0,
+                        message: ok(),
+                        park_code: Some(i.park_info.park_code.clone()),
+                    })
+                    .collect();
+                l.park_info = items.into_iter().last();
+                Reply::ParkInfo(r)
+            }
+            Request::EntranceInfo(items) => Reply::EntranceInfo(
+                items
+                    .into_iter()
+                    .map(|i| {
+                        let id = i.entrance_exit_info.id.clone();
+                        l.entrances.insert(id.clone(), i);
+                        IdReply {
+                            code: 0,
+                            id: Some(id),
+                            message: ok(),
+                        }
+                    })
+                    .collect(),
+            ),
+            Request::ChargingStandard(items) => Reply::ChargingStandard(
+                items
+                    .into_iter()
+                    .map(|i| {
+                        let p = i.permit_no.clone();
+                        l.tariffs.insert(p.clone(), i);
+                        PermitReply {
+                            code: 0,
+                            message: ok(),
+                            permit_no: p,
+                        }
+                    })
+                    .collect(),
+            ),
+            Request::SpaceCount(items) => {
+                let r = items
+                    .iter()
+                    .map(|i| ParkCodeReply {
+                        code: 0,
+                        message: ok(),
+                        park_code: Some(i.park_code.clone()),
+                    })
+                    .collect();
+                for i in items {
+                    if l.space.as_ref().is_none_or(|(t, _)| timestamp >= *t) {
+                        l.space = Some((timestamp, i));
+                    }
+                }
+                Reply::SpaceCount(r)
+            }
+            Request::Entry(items) => Reply::Entry(id_replies(items, |i| {
+                put(&mut l.entries, &i.id.clone(), i, dup)
+            })),
+            Request::Exit(items) => Reply::Exit(id_replies(items, |i| {
+                put(&mut l.exits, &i.id.clone(), i, dup)
+            })),
+            Request::Correction(items) => Reply::Correction(id_replies(items, |i| {
+                l.corrections.insert(i.id.clone(), i);
+            })),
+            Request::Charge(items) => Reply::Charge(
+                items
+                    .into_iter()
+                    .map(|i| {
+                        let id = i.id.clone();
+                        put(&mut l.charges, &id, i, dup);
+                        IdReply {
+                            code: 0,
+                            id: Some(id),
+                            message: ok(),
+                        }
+                    })
+                    .collect(),
+            ),
+            Request::PrioritySwitch(items) => Reply::PrioritySwitch(
+                items
+                    .into_iter()
+                    .map(|i| {
+                        let id = i.id.clone();
+                        put(&mut l.priority_switches, &id, i, dup);
+                        IdReply {
+                            code: 0,
+                            id: Some(id),
+                            message: ok(),
+                        }
+                    })
+                    .collect(),
+            ),
+            // Logins over HTTP, downlinks sent *to* the platform: not for a
+            // TCP platform to accept.
+            other => {
+                let cmd = other.command();
+                *self
+                    .stats
+                    .rejects_by_code
+                    .entry(BizCode::Other.code())
+                    .or_insert(0) += 1;
+                match other {
+                    Request::ControlList(_) => Reply::ControlList(vec![IdReply {
+                        code: 5,
+                        id: None,
+                        message: Some(format!("{cmd} is a downlink")),
+                    }]),
+                    Request::Coupon(v) => Reply::Coupon(
+                        v.into_iter()
+                            .map(|c| CouponReply {
+                                code: 5,
+                                coupon_no: c.coupon_no,
+                                message: Some(format!("{cmd} is a downlink")),
+                            })
+                            .collect(),
+                    ),
+                    Request::Book(v) => Reply::Book(
+                        v.into_iter()
+                            .map(|b| BookReply {
+                                bluetooth_address: None,
+                                book_code: b.book_code,
+                                code: 5,
+                                message: format!("{cmd} is a downlink"),
+                                rest_reserved_stalls: None,
+                                stall_no: None,
+                            })
+                            .collect(),
+                    ),
+                    Request::BookConfirm(v) => Reply::BookConfirm(
+                        v.into_iter()
+                            .map(|b| BookConfirmReply {
+                                book_code: b.book_code,
+                                code: 5,
+                                message: format!("{cmd} is a downlink"),
+                            })
+                            .collect(),
+                    ),
+                    _ => Reply::LogoutHttp(vec![CodeReply {
+                        code: 5,
+                        message: Some(format!("{cmd} is an HTTPS interface")),
+                    }]),
+                }
+            }
+        }
+    }
+
+    /// Frames a downlink to the garage; its reply is matched by packetNo.
+    pub fn downlink(&mut self, now: i64, req: &Request) -> Vec<u8> {
+        self.next_packet = next_packet_no(self.next_packet);
+        self.pending.insert(self.next_packet, req.command());
+        self.stats.downlinks_sent += 1;
+        envelope::request_frame(req, self.next_packet, now, self.cfg.algo)
+    }
+
+    fn downlink_reply(&mut self, packet_no: u32, d: Decoded) -> Option<Vec<u8>> {
+        let Some(cmd) = self.pending.remove(&packet_no) else {
+            self.stats.unmatched_replies += 1;
+            return None;
+        };
+        if d.command != Some(cmd) {
+            self.reject(ResultCode::Format.code());
+            return None;
+        }
+        match d.typed_reply() {
+            Some(Ok(rep)) => {
+                self.stats.frames_verified += 1;
+                self.stats.downlink_replies += 1;
+                let l = &mut self.ledger;
+                match rep {
+                    Reply::Book(v) => v.into_iter().for_each(|r| {
+                        l.book_replies.insert(r.book_code.clone(), r);
+                    }),
+                    Reply::BookConfirm(v) => v.into_iter().for_each(|r| {
+                        l.confirm_replies.insert(r.book_code.clone(), r);
+                    }),
+                    Reply::Coupon(v) => v.into_iter().for_each(|r| {
+                        l.coupon_replies.insert(r.coupon_no.clone(), r);
+                    }),
+                    Reply::ControlList(v) => l.control_replies.extend(v),
+                    _ => {}
+                }
+            }
+            _ => self.reject(ResultCode::Parameter.code()),
+        }
+        None
+    }
+}
+
+fn id_replies(items: Vec<ParkRecordInfo>, mut keep: impl FnMut(ParkRecordInfo)) -> Vec<IdReply> {
+    items
+        .into_iter()
+        .map(|i| {
+            let id = i.id.clone();
+            keep(i);
+            IdReply {
+                code: 0,
+                id: Some(id),
+                message: Some("成功".into()),
+            }
+        })
+        .collect()
+}
+
+fn bare_reply(command: u16, result: ResultCode, packet_no: u32, now: i64) -> Vec<u8> {
+    let body = envelope::reply_body(result, result.message(), now, b"[]");
+    envelope::frame_bytes(command, packet_no, Direction::Reply, &body)
+}
