@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod proto;
+mod run;
 
 #[derive(Parser)]
 #[command(
@@ -22,6 +23,26 @@ enum Top {
     Proto {
         #[command(subcommand)]
         cmd: proto::ProtoCmd,
+    },
+    /// Simulate a scenario (default: the embedded hospital garage) and print its summary.
+    Run {
+        /// Scenario file (default: the embedded hospital scenario).
+        file: Option<std::path::PathBuf>,
+        /// Simulated days after the warm-up (overrides `days`).
+        #[arg(long)]
+        days: Option<u32>,
+        /// RNG seed (overrides `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a key, e.g. --set garage.stalls=200 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Print one JSON object instead of the readable summary.
+        #[arg(long)]
+        json: bool,
+        /// Write the per-minute series and the summary (CSV and Parquet) here.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
     /// Check a scenario file and explain every problem (key and line).
     Validate {
@@ -46,6 +67,14 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Top::Proto { cmd } => proto::run(cmd),
         Top::Validate { file, sets } => validate(file, &sets),
+        Top::Run {
+            file,
+            days,
+            seed,
+            sets,
+            json,
+            out,
+        } => run::run(file, days, seed, sets, json, out),
     };
     match result {
         Ok(code) => code,
@@ -56,8 +85,9 @@ pub fn main() -> i32 {
     }
 }
 
-fn validate(file: Option<std::path::PathBuf>, sets: &[String]) -> Result<i32, String> {
-    let (label, text) = match &file {
+/// The scenario text and a label for messages.
+pub(crate) fn scenario_text(file: &Option<std::path::PathBuf>) -> Result<(String, String), String> {
+    Ok(match file {
         Some(p) => (
             p.display().to_string(),
             std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
@@ -66,7 +96,11 @@ fn validate(file: Option<std::path::PathBuf>, sets: &[String]) -> Result<i32, St
             "(embedded hospital scenario)".to_string(),
             parksim::scenario::DEFAULT.to_string(),
         ),
-    };
+    })
+}
+
+fn validate(file: Option<std::path::PathBuf>, sets: &[String]) -> Result<i32, String> {
+    let (label, text) = scenario_text(&file)?;
     match parksim::scenario::Scenario::from_toml_with_overrides(&text, sets) {
         Ok(s) => {
             println!(

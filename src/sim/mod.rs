@@ -4,3 +4,4 @@
 pub mod dist;
 pub mod kernel;
 pub mod run;
+pub mod tables;
