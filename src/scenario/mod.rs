@@ -197,6 +197,26 @@ pub struct Demand {
     pub obligat_min: u32,
     /// Length of stay [min].
     pub stay_min: DistSpec,
+    /// Drivers the platform puts on a control list (4001) before they come.
+    #[serde(default)]
+    pub control_list: Option<ControlListSpec>,
+}
+
+/// A share of general drivers on the platform's control list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlListSpec {
+    /// Share of general drivers listed [0..1].
+    pub share: f64,
+    /// 1 no entry, 2 entry but no exit, 3 neither, 4 warn, 5 free (table 10).
+    pub strategy: u8,
+    /// How long before arrival the platform pushes the list entry [min].
+    #[serde(default = "default_push_min")]
+    pub pushed_min_before: u32,
+}
+
+fn default_push_min() -> u32 {
+    60
 }
 
 fn default_lead() -> DistSpec {
@@ -592,6 +612,20 @@ impl Scenario {
         }
         if d.no_show + d.cancel > 1.0 {
             bad("demand.no_show", "no_show + cancel exceed 1".into());
+        }
+        if let Some(c) = &d.control_list {
+            if !(0.0..=1.0).contains(&c.share) {
+                bad(
+                    "demand.control_list.share",
+                    format!("a share in [0, 1], got {}", c.share),
+                );
+            }
+            if !(1..=5).contains(&c.strategy) {
+                bad(
+                    "demand.control_list.strategy",
+                    format!("1..=5 (table 10), got {}", c.strategy),
+                );
+            }
         }
         check_dist(&mut bad, "demand.lead_time_min", &d.lead_time_min, true);
         check_dist(

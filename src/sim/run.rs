@@ -164,7 +164,14 @@ pub struct RunResult {
 
 #[derive(Debug, Clone)]
 enum Ev {
-    GeneralArrival { entrance: Option<usize> },
+    /// A general driver arrives; `entrance` is set for a driver coming
+    /// round after a U-turn; `plate` for one planned ahead (control list).
+    GeneralArrival {
+        entrance: Option<usize>,
+        plate: Option<String>,
+    },
+    ControlPush(String, u8),
+    Lane(usize, LaneKind),
     Book(usize),
     Change(usize),
     Cancel(usize),
@@ -173,8 +180,14 @@ enum Ev {
     GateDone(usize),
     StayEnd(String),
     ExitDone(usize),
-    Uplink { epoch: u32, bytes: Vec<u8> },
-    Downlink { epoch: u32, bytes: Vec<u8> },
+    Uplink {
+        epoch: u32,
+        bytes: Vec<u8>,
+    },
+    Downlink {
+        epoch: u32,
+        bytes: Vec<u8>,
+    },
     OutageStart,
     OutageEnd,
     Boundary,
@@ -338,6 +351,9 @@ struct Sim<'a> {
     offset: Dist,
     lead: Dist,
     next_plate: u64,
+    control_pushes: u64,
+    /// Vehicles the control list keeps inside (strategy 2 or 3).
+    held_inside: u64,
     series: Series,
     /// Every record id the garage reported, by kind, for reconciliation.
     truth_entries: BTreeMap<String, ()>,
@@ -502,6 +518,8 @@ impl<'a> Sim<'a> {
             offset: build(&scn.demand.arrival_offset_min)?,
             lead: build(&scn.demand.lead_time_min)?,
             next_plate: 0,
+            control_pushes: 0,
+            held_inside: 0,
             series: Series {
                 queue: vec![Vec::new(); n_ent],
                 ..Series::default()
@@ -570,7 +588,35 @@ impl<'a> Sim<'a> {
                 if reserved < self.scn.demand.reserved_share {
                     self.plan_reservation(at);
                 } else {
-                    self.q.schedule(at, Ev::GeneralArrival { entrance: None });
+                    let listed = self
+                        .scn
+                        .demand
+                        .control_list
+                        .as_ref()
+                        .map(|c| (c.share, c.strategy, c.pushed_min_before));
+                    let u: f64 = self.rng.random();
+                    match listed {
+                        Some((share, strategy, before)) if u < share => {
+                            let plate = self.plate();
+                            let push = SimTime((at.0 - before as i64 * 60_000).max(0));
+                            self.q
+                                .schedule(push, Ev::ControlPush(plate.clone(), strategy));
+                            self.q.schedule(
+                                at,
+                                Ev::GeneralArrival {
+                                    entrance: None,
+                                    plate: Some(plate),
+                                },
+                            );
+                        }
+                        _ => self.q.schedule(
+                            at,
+                            Ev::GeneralArrival {
+                                entrance: None,
+                                plate: None,
+                            },
+                        ),
+                    }
                 }
             }
         }
@@ -590,6 +636,26 @@ impl<'a> Sim<'a> {
                 self.q.schedule(s, Ev::OutageStart);
                 self.q
                     .schedule(SimTime(s.0 + o.minutes as i64 * 60_000), Ev::OutageEnd);
+            }
+        }
+        // Lane conversions (6.6): general during the window, back after.
+        for (e, spec) in self.scn.garage.entrances.iter().enumerate() {
+            let base = lane_kind(spec.kind);
+            for w in &spec.open_to_general {
+                let (Some(on), Some(off)) =
+                    (scenario::parse_hhmm(&w.on), scenario::parse_hhmm(&w.off))
+                else {
+                    continue;
+                };
+                for day in 0..(self.end.0 / SimTime::MS_PER_DAY + 1) {
+                    let d = day * SimTime::MS_PER_DAY;
+                    self.q.schedule(
+                        SimTime(d + on as i64 * 60_000),
+                        Ev::Lane(e, LaneKind::General),
+                    );
+                    self.q
+                        .schedule(SimTime(d + off as i64 * 60_000), Ev::Lane(e, base));
+                }
             }
         }
         self.q.schedule(SimTime(0), Ev::Sample);
@@ -720,9 +786,42 @@ impl<'a> Sim<'a> {
 
     fn event(&mut self, t: SimTime, ev: Ev) {
         match ev {
-            Ev::GeneralArrival { entrance } => {
-                let plate = self.plate();
+            Ev::GeneralArrival { entrance, plate } => {
+                let plate = plate.unwrap_or_else(|| self.plate());
                 self.vehicle_arrives(t, plate, None, entrance);
+            }
+            Ev::ControlPush(plate, strategy) => {
+                use crate::proto::messages::{BlackWhiteGraySheet, ControlListDownlink};
+                self.control_pushes += 1;
+                let sheet = BlackWhiteGraySheet {
+                    begin_date: None,
+                    car_info: car(&plate),
+                    end_date: t2dt(SimTime(t.0 + 7 * SimTime::MS_PER_DAY)),
+                    id: format!("{:032x}", 0xC0000 + self.control_pushes),
+                    park_code: PARK_CODE.into(),
+                    strategy_from: "预约平台".into(),
+                    strategy_type: strategy as i64,
+                };
+                self.platform_send(
+                    t,
+                    Request::ControlList(vec![ControlListDownlink {
+                        black_white_gray_sheet: sheet,
+                        status: 1,
+                    }]),
+                );
+            }
+            Ev::Lane(e, kind) => {
+                let _ = self.engine.handle(
+                    t2dt(t),
+                    Cmd::SetLane {
+                        entrance: EntranceId(e),
+                        kind,
+                    },
+                );
+                self.drain_effects(t);
+                for x in 0..self.lanes.len() {
+                    self.try_admit(t, x);
+                }
             }
             Ev::Book(i) => {
                 let r = &self.resvs[i];
@@ -1269,6 +1368,13 @@ impl<'a> Sim<'a> {
                 self.drain_effects(t);
                 self.try_admit(t, e);
             }
+            Ok(ERe::TurnedAway(reason))
+                if !matches!(reason, engine::UTurnReason::GeneralAtReservedLane) =>
+            {
+                // The control list keeps it out.
+                self.drain_effects(t);
+                self.turn_away(t, counted, resv.is_some());
+            }
             Ok(ERe::TurnedAway(_)) => {
                 self.drain_effects(t);
                 // A U-turn at a reservation-only lane: drive round to a general one.
@@ -1280,7 +1386,10 @@ impl<'a> Sim<'a> {
                         // same driver, counted once (at this first arrival).
                         self.q.schedule(
                             SimTime(t.0 + 60_000),
-                            Ev::GeneralArrival { entrance: Some(x) },
+                            Ev::GeneralArrival {
+                                entrance: Some(x),
+                                plate: None,
+                            },
                         );
                     }
                     _ => self.turn_away(t, counted, resv.is_some()),
@@ -1396,9 +1505,14 @@ impl<'a> Sim<'a> {
                     },
                 );
             }
-            if let Ok(ERe::Exited { .. }) = r {
-                self.stats.all_exited += 1;
-                self.resv_by_plate.remove(&plate);
+            match r {
+                Ok(ERe::Exited { .. }) => {
+                    self.stats.all_exited += 1;
+                    self.resv_by_plate.remove(&plate);
+                }
+                // The control list keeps it inside: it stays parked.
+                Ok(ERe::ExitRefused { .. }) => self.held_inside += 1,
+                _ => {}
             }
             self.drain_effects(t);
             for e in 0..self.lanes.len() {
@@ -1412,6 +1526,25 @@ impl<'a> Sim<'a> {
     fn drain_effects(&mut self, t: SimTime) {
         while let Some(fx) = self.engine.poll() {
             match &fx {
+                Effect::UTurn { car, .. } => {
+                    // A vehicle already queued was sent round (its lane became
+                    // reservation-only): it comes round to another entrance.
+                    if let Some(w) = self.waiting.remove(&car.plate_no) {
+                        let other = (0..self.lanes.len()).find(|&x| {
+                            self.engine.lane(EntranceId(x)) != Some(LaneKind::ReservedOnly)
+                        });
+                        match other {
+                            Some(x) => self.q.schedule(
+                                SimTime(t.0 + 60_000),
+                                Ev::GeneralArrival {
+                                    entrance: Some(x),
+                                    plate: Some(car.plate_no.clone()),
+                                },
+                            ),
+                            None => self.turn_away(t, w.counted, w.resv.is_some()),
+                        }
+                    }
+                }
                 Effect::Entry(r) => {
                     self.truth_entries.insert(r.id.clone(), ());
                 }
