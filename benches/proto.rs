@@ -43,7 +43,13 @@ fn bench(c: &mut Criterion) {
             let mut d = FrameDecoder::new();
             d.feed(black_box(&frame));
             let f = d.decode().unwrap().unwrap();
-            let e = envelope::decode(f.command, f.direction, &f.data, SignAlgo::Sha1, Mode::Lenient);
+            let e = envelope::decode(
+                f.command,
+                f.direction,
+                &f.data,
+                SignAlgo::Sha1,
+                Mode::Lenient,
+            );
             assert!(e.accepted());
             e.typed_request().unwrap().unwrap()
         })
@@ -54,7 +60,13 @@ fn bench(c: &mut Criterion) {
             let mut d = FrameDecoder::new();
             d.feed(&bytes);
             let f = d.decode().unwrap().unwrap();
-            let e = envelope::decode(f.command, f.direction, &f.data, SignAlgo::Sha1, Mode::Lenient);
+            let e = envelope::decode(
+                f.command,
+                f.direction,
+                &f.data,
+                SignAlgo::Sha1,
+                Mode::Lenient,
+            );
             e.typed_request().unwrap().unwrap()
         })
     });

@@ -23,7 +23,11 @@ fn parksim(args: &[&str], stdin: &[u8]) -> Out {
     let o = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
-    Out { code: o.status.code().unwrap_or(-1), stdout: o.stdout, stderr }
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: o.stdout,
+        stderr,
+    }
 }
 
 fn lines(o: &Out) -> Vec<Value> {
@@ -39,7 +43,10 @@ const VECTOR: &str = r#"{ "userId": "cadre01", "password": "205af3fa28810be321ef
 #[test]
 fn sign_prints_the_standard_vector() {
     let o = parksim(&["proto", "sign"], VECTOR.as_bytes());
-    assert_eq!((o.code, String::from_utf8(o.stdout).unwrap()), (0, "59f5688227e06ae8059cba5286a700c95103353b\n".into()));
+    assert_eq!(
+        (o.code, String::from_utf8(o.stdout).unwrap()),
+        (0, "59f5688227e06ae8059cba5286a700c95103353b\n".into())
+    );
     let o = parksim(&["proto", "sign", "--algo", "md5"], b"[]");
     assert_eq!(String::from_utf8(o.stdout).unwrap().trim().len(), 32);
 }
@@ -47,10 +54,33 @@ fn sign_prints_the_standard_vector() {
 #[test]
 fn encode_then_decode() {
     let data = br#"[{"parkCode":"44030400100101000010","usedStalls":50,"unusedStalls":60,"reservedStalls":10}]"#;
-    let f = parksim(&["proto", "encode", "--command", "5003", "--packet-no", "9", "--timestamp", "1700000000"], data);
+    let f = parksim(
+        &[
+            "proto",
+            "encode",
+            "--command",
+            "5003",
+            "--packet-no",
+            "9",
+            "--timestamp",
+            "1700000000",
+        ],
+        data,
+    );
     assert_eq!(f.code, 0, "{}", f.stderr);
     assert_eq!(&f.stdout[..4], b"SZTC");
-    let r = parksim(&["proto", "encode", "--command", "5003", "--reply", "--timestamp", "1700000000"], br#"[{"parkCode":"1","code":0}]"#);
+    let r = parksim(
+        &[
+            "proto",
+            "encode",
+            "--command",
+            "5003",
+            "--reply",
+            "--timestamp",
+            "1700000000",
+        ],
+        br#"[{"parkCode":"1","code":0}]"#,
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut both = f.stdout.clone();
     both.extend(&r.stdout);
@@ -72,7 +102,11 @@ fn encode_then_decode() {
 
 #[test]
 fn decode_reports_bad_stretches_with_offsets() {
-    let good = parksim(&["proto", "encode", "--command", "1006", "--timestamp", "1"], b"[]").stdout;
+    let good = parksim(
+        &["proto", "encode", "--command", "1006", "--timestamp", "1"],
+        b"[]",
+    )
+    .stdout;
     let mut bad_crc = good.clone();
     let n = bad_crc.len();
     bad_crc[n - 1] ^= 1;
@@ -99,13 +133,27 @@ fn decode_reports_bad_stretches_with_offsets() {
 fn strict_decode_fails_on_deviations_lenient_passes() {
     // The standard's 5004 item: parkCode as a bare 20-digit number.
     let data = r#"[{"id":"C78E319DAB604A268842ACF164774592","parkCode":44030400100101000010,"carInfo":{"plateNo":"粤 B88888"},"enterTime":"2018-01-01 01:01:01","receivables":20.00,"discount":5.00,"received":15.00}]"#.as_bytes();
-    let f = parksim(&["proto", "encode", "--command", "5004", "--timestamp", "1700000000"], data).stdout;
+    let f = parksim(
+        &[
+            "proto",
+            "encode",
+            "--command",
+            "5004",
+            "--timestamp",
+            "1700000000",
+        ],
+        data,
+    )
+    .stdout;
     let lenient = parksim(&["proto", "decode"], &f);
     assert_eq!(lenient.code, 0);
     let l = &lines(&lenient)[0];
     assert_eq!(l["deviations"][0]["code"], 1005);
     assert_eq!(l["deviations"][0]["path"], "data[0].parkCode");
-    assert_eq!(l["signValid"], true, "the sign covered the number's exact text");
+    assert_eq!(
+        l["signValid"], true,
+        "the sign covered the number's exact text"
+    );
     let strict = parksim(&["proto", "decode", "--strict"], &f);
     assert_eq!(strict.code, 1);
     assert_eq!(lines(&strict)[0]["errors"][0]["code"], 1005);
@@ -113,15 +161,26 @@ fn strict_decode_fails_on_deviations_lenient_passes() {
 
 #[test]
 fn check_answers_like_a_platform() {
-    let fixture = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/fixtures/appendix-b/B12-5003-request.json")).unwrap();
-    let o = parksim(&["proto", "check", "--command", "5003", "--timestamp", "5"], &fixture);
+    let fixture = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/fixtures/appendix-b/B12-5003-request.json"
+    ))
+    .unwrap();
+    let o = parksim(
+        &["proto", "check", "--command", "5003", "--timestamp", "5"],
+        &fixture,
+    );
     assert_eq!(o.code, 1, "the example's sign is a placeholder");
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["resultCode"], 3);
     assert_eq!(r["timestamp"], 5);
     let data = br#"[{"parkCode":"44030400100101000010","usedStalls":50,"unusedStalls":60}]"#;
     let sign = String::from_utf8(parksim(&["proto", "sign"], data).stdout).unwrap();
-    let body = format!(r#"{{"timestamp":1,"sign":"{}","data":{}}}"#, sign.trim(), String::from_utf8_lossy(data));
+    let body = format!(
+        r#"{{"timestamp":1,"sign":"{}","data":{}}}"#,
+        sign.trim(),
+        String::from_utf8_lossy(data)
+    );
     let o = parksim(&["proto", "check", "--command", "5003"], body.as_bytes());
     assert_eq!(o.code, 0, "{}", String::from_utf8_lossy(&o.stdout));
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -133,10 +192,19 @@ fn check_answers_like_a_platform() {
 #[test]
 fn password_round_trip() {
     let e = parksim(&["proto", "password", "--key", "12345678"], b"secret\n");
-    assert_eq!(String::from_utf8(e.stdout.clone()).unwrap(), "k5WbHqyaHus=\n");
-    let d = parksim(&["proto", "password", "--key", "12345678", "--decrypt"], &e.stdout);
+    assert_eq!(
+        String::from_utf8(e.stdout.clone()).unwrap(),
+        "k5WbHqyaHus=\n"
+    );
+    let d = parksim(
+        &["proto", "password", "--key", "12345678", "--decrypt"],
+        &e.stdout,
+    );
     assert_eq!(String::from_utf8(d.stdout).unwrap(), "secret\n");
-    let iv = parksim(&["proto", "password", "--key", "12345678", "--iv", "00000000"], b"secret");
+    let iv = parksim(
+        &["proto", "password", "--key", "12345678", "--iv", "00000000"],
+        b"secret",
+    );
     assert_ne!(iv.stdout, e.stdout);
 }
 
@@ -144,13 +212,37 @@ fn password_round_trip() {
 fn bad_input_is_a_clear_error() {
     let cases: &[(&[&str], &[u8], &str)] = &[
         (&["proto", "sign"], b"{not json", "not valid JSON"),
-        (&["proto", "encode", "--command", "9999"], b"[]", "unknown interface code 9999"),
-        (&["proto", "encode", "--command", "5003"], b"{}", "data` array"),
-        (&["proto", "encode", "--command", "5003", "--packet-no", "0"], b"[]", "packet-no"),
+        (
+            &["proto", "encode", "--command", "9999"],
+            b"[]",
+            "unknown interface code 9999",
+        ),
+        (
+            &["proto", "encode", "--command", "5003"],
+            b"{}",
+            "data` array",
+        ),
+        (
+            &["proto", "encode", "--command", "5003", "--packet-no", "0"],
+            b"[]",
+            "packet-no",
+        ),
         (&["proto", "password", "--key", "short"], b"x", "8 bytes"),
-        (&["proto", "password", "--key", "12345678", "--decrypt"], b"!!!", "Base64"),
-        (&["proto", "password", "--key", "12345678", "--decrypt"], b"AAAAAAAAAAA=", "padding"),
-        (&["proto", "check", "--command", "5003"], b"\xff\xfe", "resultCode"),
+        (
+            &["proto", "password", "--key", "12345678", "--decrypt"],
+            b"!!!",
+            "Base64",
+        ),
+        (
+            &["proto", "password", "--key", "12345678", "--decrypt"],
+            b"AAAAAAAAAAA=",
+            "padding",
+        ),
+        (
+            &["proto", "check", "--command", "5003"],
+            b"\xff\xfe",
+            "resultCode",
+        ),
     ];
     for (args, input, text) in cases {
         let o = parksim(args, input);
@@ -164,9 +256,16 @@ fn bad_input_is_a_clear_error() {
 
 #[test]
 fn bundled_session_decodes_cleanly() {
-    let s = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/examples/session.sztc")).unwrap();
+    let s = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/examples/session.sztc"
+    ))
+    .unwrap();
     let o = parksim(&["proto", "decode", "--strict"], &s);
     assert_eq!(o.code, 0, "{}", String::from_utf8_lossy(&o.stdout));
-    let cmds: Vec<i64> = lines(&o).iter().map(|l| l["command"].as_i64().unwrap()).collect();
+    let cmds: Vec<i64> = lines(&o)
+        .iter()
+        .map(|l| l["command"].as_i64().unwrap())
+        .collect();
     assert_eq!(cmds, vec![1004, 3001, 5003, 5004, 1006, 5008, 5005, 5003]);
 }

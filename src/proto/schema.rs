@@ -626,7 +626,13 @@ pub fn check_item(
         wrapped = Value::Object(w);
         item = &wrapped;
     }
-    c.value = check_object(schema, item, &mut path.to_string(), &mut c.errors, &mut c.deviations);
+    c.value = check_object(
+        schema,
+        item,
+        &mut path.to_string(),
+        &mut c.errors,
+        &mut c.deviations,
+    );
     if mode == Mode::Strict {
         let devs = std::mem::take(&mut c.deviations);
         c.errors.extend(devs);
