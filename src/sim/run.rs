@@ -1725,40 +1725,29 @@ impl<'a> Sim<'a> {
     fn reconcile(&self) -> Vec<String> {
         let l = &self.platform.ledger;
         let mut p = Vec::new();
-        let cmp =
-            |name: &str, truth: &BTreeMap<String, ()>, got: Vec<&String>, p: &mut Vec<String>| {
-                let missing = truth.keys().filter(|k| !got.contains(k)).count();
-                let extra = got.iter().filter(|k| !truth.contains_key(**k)).count();
-                if missing > 0 || extra > 0 {
-                    p.push(format!(
-                        "{name}: {missing} missing, {extra} unknown (garage {}, platform {})",
-                        truth.len(),
-                        got.len()
-                    ));
-                }
-            };
-        cmp(
-            "5004 entries",
-            &self.truth_entries,
-            l.entries.keys().collect(),
-            &mut p,
-        );
-        cmp(
-            "5005 exits",
-            &self.truth_exits,
-            l.exits.keys().collect(),
-            &mut p,
-        );
-        cmp(
-            "5008 charges",
-            &self.truth_charges,
-            l.charges.keys().collect(),
-            &mut p,
-        );
+        fn cmp<T>(
+            name: &str,
+            truth: &BTreeMap<String, ()>,
+            got: &BTreeMap<String, T>,
+            p: &mut Vec<String>,
+        ) {
+            let missing = truth.keys().filter(|k| !got.contains_key(*k)).count();
+            let extra = got.keys().filter(|k| !truth.contains_key(*k)).count();
+            if missing > 0 || extra > 0 {
+                p.push(format!(
+                    "{name}: {missing} missing, {extra} unknown (garage {}, platform {})",
+                    truth.len(),
+                    got.len()
+                ));
+            }
+        }
+        cmp("5004 entries", &self.truth_entries, &l.entries, &mut p);
+        cmp("5005 exits", &self.truth_exits, &l.exits, &mut p);
+        cmp("5008 charges", &self.truth_charges, &l.charges, &mut p);
         cmp(
             "7001 switches",
             &self.truth_switches,
-            l.priority_switches.keys().collect(),
+            &l.priority_switches,
             &mut p,
         );
         let snap = self.engine.snapshot();
