@@ -19,6 +19,7 @@ fn platform() -> Platform {
             password: "secret".into(),
             key: DesKey::new(b"12345678").unwrap(),
         }],
+        ..PlatformConfig::default()
     })
 }
 
@@ -213,4 +214,165 @@ fn downlink_replies_are_matched_by_packet_number() {
     );
     assert_eq!(p.pending_downlinks(), 0);
     assert_eq!(p.ledger.book_replies["YD1"].rest_reserved_stalls, Some(59));
+}
+
+mod https {
+    use super::*;
+    use parksim::platform::http;
+    use serde_json::Value;
+
+    fn body(req: &Request, ts: i64) -> Vec<u8> {
+        envelope::request_body(&req.data_json(), ts, SignAlgo::Sha1)
+    }
+
+    fn call(
+        p: &mut Platform,
+        now: i64,
+        code: u16,
+        auth: Option<&str>,
+        req: &Request,
+    ) -> (u16, Value) {
+        let bytes = http::request(&format!("/api/1.0/{code}"), auth, &body(req, now));
+        let resp = p.receive_http_bytes(now, &bytes);
+        let (status, b) = http::parse_response(&resp).unwrap();
+        (status, serde_json::from_slice(b).unwrap())
+    }
+
+    fn http_login(p: &mut Platform, pw: &str) -> (u16, Value) {
+        let req = Request::LoginHttp(vec![LoginRequest {
+            callback_server: None,
+            online_order_url: None,
+            password: DesKey::new(b"12345678").unwrap().encrypt(pw),
+            user_id: "g1".into(),
+        }]);
+        call(p, 1000, 1001, None, &req)
+    }
+
+    #[test]
+    fn login_tokens_and_bearer_forms() {
+        let mut p = platform();
+        let (s, r) = http_login(&mut p, "wrong");
+        assert_eq!((s, r["data"][0]["code"].as_i64()), (200, Some(3001)));
+        let (s, r) = http_login(&mut p, "secret");
+        assert_eq!(s, 200);
+        let tok = r["data"][0]["accessToken"].as_str().unwrap().to_string();
+        assert_eq!(r["data"][0]["tokenType"], "bearer");
+        assert_eq!(r["data"][0]["expiresIn"], 7200);
+        // No token, a wrong token: 401 with business code 3002, nothing recorded.
+        let (s, r) = call(&mut p, 1001, 5004, None, &entry("a"));
+        assert_eq!((s, r["data"][0]["code"].as_i64()), (401, Some(3002)));
+        let (s, _) = call(&mut p, 1001, 5004, Some("Bearer nope"), &entry("a"));
+        assert_eq!(s, 401);
+        assert!(p.ledger.entries.is_empty());
+        // Both forms of the header: with the space, and the examples' without.
+        let (s, r) = call(
+            &mut p,
+            1002,
+            5004,
+            Some(&format!("Bearer {tok}")),
+            &entry("a"),
+        );
+        assert_eq!(
+            (s, r["resultCode"].as_i64(), r["data"][0]["id"].as_str()),
+            (200, Some(0), Some("a"))
+        );
+        let (s, _) = call(
+            &mut p,
+            1003,
+            5004,
+            Some(&format!("bearer{tok}")),
+            &entry("b"),
+        );
+        assert_eq!(s, 200);
+        assert_eq!(p.ledger.entries.len(), 2);
+        // Expired after its lifetime.
+        let (s, _) = call(
+            &mut p,
+            1000 + 7200,
+            5004,
+            Some(&format!("Bearer {tok}")),
+            &entry("c"),
+        );
+        assert_eq!(s, 401);
+    }
+
+    #[test]
+    fn refresh_and_logout() {
+        let mut p = platform();
+        let (_, r) = http_login(&mut p, "secret");
+        let tok = r["data"][0]["accessToken"].as_str().unwrap().to_string();
+        let refresh = Request::RefreshToken(vec![RefreshRequest {
+            access_token: tok.clone(),
+            password: DesKey::new(b"12345678").unwrap().encrypt("secret"),
+            user_id: "g1".into(),
+        }]);
+        let (s, r) = call(&mut p, 2000, 1002, None, &refresh);
+        assert_eq!((s, r["data"][0]["code"].as_i64()), (200, Some(0)));
+        let new = r["data"][0]["accessToken"].as_str().unwrap().to_string();
+        assert_ne!(new, tok);
+        // The old token lives out its lifetime (requests in flight pass) but
+        // cannot be refreshed twice.
+        assert_eq!(
+            call(
+                &mut p,
+                2001,
+                5004,
+                Some(&format!("Bearer {tok}")),
+                &entry("a")
+            )
+            .0,
+            200
+        );
+        assert_eq!(
+            call(&mut p, 2001, 1002, None, &refresh).1["data"][0]["code"],
+            3002
+        );
+        assert_eq!(
+            call(
+                &mut p,
+                2001,
+                5004,
+                Some(&format!("Bearer {new}")),
+                &entry("a")
+            )
+            .0,
+            200
+        );
+        let logout = Request::LogoutHttp(vec![LogoutRequest {
+            access_token: new.clone(),
+        }]);
+        let (s, r) = call(&mut p, 2002, 1003, None, &logout);
+        assert_eq!((s, r["data"][0]["code"].as_i64()), (200, Some(0)));
+        assert_eq!(
+            call(
+                &mut p,
+                2003,
+                5004,
+                Some(&format!("Bearer {new}")),
+                &entry("b")
+            )
+            .0,
+            401
+        );
+    }
+
+    #[test]
+    fn bad_http_is_refused() {
+        let mut p = platform();
+        let r = p.receive_http_bytes(0, b"GARBAGE");
+        assert_eq!(http::parse_response(&r).unwrap().0, 400);
+        let r = p.receive_http_bytes(0, &http::request("/api/1.0/", None, b"{}"));
+        assert_eq!(http::parse_response(&r).unwrap().0, 404);
+        // TCP-only interfaces are not served over HTTPS.
+        let (_, r) = http_login(&mut p, "secret");
+        let tok = r["data"][0]["accessToken"].as_str().unwrap().to_string();
+        let (_, r) = call(
+            &mut p,
+            1,
+            1006,
+            Some(&format!("Bearer {tok}")),
+            &Request::Heartbeat(vec![]),
+        );
+        assert_eq!(r["resultCode"], 3);
+    }
 }

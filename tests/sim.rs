@@ -207,3 +207,21 @@ fn frames_off_gives_the_same_garage() {
     assert_eq!(off.frames_sent, 0);
     assert_eq!(on.vehicles_arrived, off.vehicles_arrived);
 }
+
+#[test]
+fn https_transport_reconciles_too() {
+    // Every report as an HTTP request with a bearer token (1001 first,
+    // 1002 before the token expires), through the outages.
+    let s = summary(&scenario(
+        "outage-heavy",
+        &["network.transport=\"http\"", "days=2"],
+    ));
+    assert!(s.reconciled, "{:?}", s.reconcile_problems);
+    assert!(s.conservation_ok);
+    assert!(s.frames_verified > 10_000);
+    let t = summary(&scenario(
+        "hospital",
+        &["days=1", "network.transport=\"http\""],
+    ));
+    assert!(t.reconciled && t.frames_rejected == 0, "{t:?}");
+}

@@ -11,11 +11,14 @@
 //! counts (5003) carry no id: the one with the latest envelope timestamp
 //! wins, so a backlog sent after real-time data cannot overwrite it.
 
+pub mod http;
+
 use crate::proto::codec::{FrameDecoder, OwnedFrame};
 use crate::proto::envelope::{self, Decoded};
 use crate::proto::frame::{Direction, next_packet_no};
 use crate::proto::messages::*;
 use crate::proto::password::DesKey;
+use crate::proto::token::TokenStore;
 use crate::proto::{BizCode, Command, Mode, ResultCode, SignAlgo};
 use std::collections::BTreeMap;
 
@@ -33,6 +36,11 @@ pub struct PlatformConfig {
     pub mode: Mode,
     /// Accounts allowed to log in; empty: login not required.
     pub accounts: Vec<Account>,
+    /// Secret behind the HTTPS tokens (the network layer draws it from the
+    /// OS; a simulation derives it from its seed).
+    pub token_secret: [u8; 16],
+    /// Access token lifetime [s].
+    pub token_ttl: i64,
 }
 
 impl Default for PlatformConfig {
@@ -41,8 +49,30 @@ impl Default for PlatformConfig {
             algo: SignAlgo::Sha1,
             mode: Mode::Lenient,
             accounts: Vec::new(),
+            token_secret: [0; 16],
+            token_ttl: 7200,
         }
     }
+}
+
+/// An HTTP answer: status and the reply envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpReply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// Whether the caller may use business interfaces.
+#[derive(Debug, Clone, Copy)]
+enum Session {
+    Open,
+    Closed(&'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    Tcp,
+    Http,
 }
 
 /// What the platform holds about one garage.
@@ -98,6 +128,7 @@ pub struct Platform {
     logged_in: Option<String>,
     next_packet: u32,
     pending: BTreeMap<u32, Command>,
+    tokens: TokenStore,
     pub ledger: Ledger,
     pub stats: PlatformStats,
 }
@@ -105,6 +136,7 @@ pub struct Platform {
 impl Platform {
     pub fn new(cfg: PlatformConfig) -> Platform {
         Platform {
+            tokens: TokenStore::new(cfg.token_secret, cfg.token_ttl, 7 * 86_400),
             cfg,
             decoder: FrameDecoder::new(),
             logged_in: None,
@@ -166,69 +198,144 @@ impl Platform {
         if f.direction == Direction::Reply {
             return self.downlink_reply(f.packet_no, d);
         }
-        let Some(cmd) = d.command else {
-            self.reject(ResultCode::Format.code());
-            return Some(bare_reply(f.command, ResultCode::Format, f.packet_no, now));
+        let session = if self.cfg.accounts.is_empty() || self.logged_in.is_some() {
+            Session::Open
+        } else {
+            Session::Closed("login (1004) first")
         };
-        if d.result != ResultCode::Ok {
-            self.reject(d.result.code());
-            // Per-item codes for a parameter error, none for the others.
-            return Some(self.item_codes_reply(cmd, &d, f.packet_no, now));
-        }
-        let Some(Ok(req)) = d.typed_request() else {
-            self.reject(ResultCode::Parameter.code());
-            return Some(bare_reply(
-                f.command,
-                ResultCode::Parameter,
-                f.packet_no,
-                now,
-            ));
-        };
-        if !self.cfg.accounts.is_empty() && self.logged_in.is_none() && cmd != Command::LoginTcp {
-            self.reject(BizCode::BadToken.code());
-            let r = Reply::LoginTcp(vec![CodeReply {
-                code: BizCode::BadToken.code(),
-                message: Some("login (1004) first".into()),
-            }]);
-            return Some(envelope::frame_bytes(
-                f.command,
-                f.packet_no,
-                Direction::Reply,
-                &envelope::reply_body(
-                    ResultCode::Ok,
-                    ResultCode::Ok.message(),
-                    now,
-                    &r.data_json(),
-                ),
-            ));
-        }
-        self.stats.frames_verified += 1;
-        let timestamp = d.timestamp.unwrap_or(now);
-        let reply = self.record(req, timestamp);
-        Some(envelope::reply_frame(
-            &reply,
-            ResultCode::Ok,
+        let (result, data) = self.answer(now, f.command, &d, session, Transport::Tcp);
+        let body = envelope::reply_body(result, result.message(), now, &data);
+        Some(envelope::frame_bytes(
+            f.command,
             f.packet_no,
-            now,
+            Direction::Reply,
+            &body,
         ))
     }
 
-    fn item_codes_reply(&self, cmd: Command, d: &Decoded, packet_no: u32, now: i64) -> Vec<u8> {
+    /// An HTTPS request (7.1.4.1.2): `POST {base}/{version}/{code}` with an
+    /// envelope body; `authorization` is the header's value ("Bearer x",
+    /// or the examples' "bearerx"). Returns the HTTP status and the reply
+    /// envelope. 1001 logs in (tokens), 1002 refreshes, 1003 logs out;
+    /// every other call needs a valid access token.
+    pub fn receive_http(
+        &mut self,
+        now: i64,
+        path: &str,
+        authorization: Option<&str>,
+        body: &[u8],
+    ) -> HttpReply {
+        self.stats.frames_received += 1;
+        let code = path.rsplit('/').next().and_then(|c| c.parse::<u16>().ok());
+        let Some(code) = code else {
+            self.reject(ResultCode::Format.code());
+            let body = envelope::reply_body(
+                ResultCode::Format,
+                "no interface code in the URL",
+                now,
+                b"[]",
+            );
+            return HttpReply { status: 404, body };
+        };
+        let d = envelope::decode(code, Direction::Request, body, self.cfg.algo, self.cfg.mode);
+        let token = authorization.map(|h| {
+            let h = h.trim();
+            let lower = h.to_ascii_lowercase();
+            if lower.starts_with("bearer") {
+                h[6..].trim()
+            } else {
+                h
+            }
+        });
+        let session = match d.command {
+            Some(c) if c.is_auth() || c == Command::LogoutHttp => Session::Open,
+            _ => match token.map(|t| self.tokens.validate(t, now)) {
+                Some(Ok(_)) => Session::Open,
+                Some(Err(_)) => Session::Closed("access token invalid or expired"),
+                None => Session::Closed("no Authorization: Bearer token"),
+            },
+        };
+        let closed = matches!(session, Session::Closed(_));
+        let (result, data) = self.answer(now, code, &d, session, Transport::Http);
+        let status = if closed { 401 } else { 200 };
+        HttpReply {
+            status,
+            body: envelope::reply_body(result, result.message(), now, &data),
+        }
+    }
+
+    /// The reply to one request envelope: its general code and `data`.
+    fn answer(
+        &mut self,
+        now: i64,
+        code: u16,
+        d: &Decoded,
+        session: Session,
+        transport: Transport,
+    ) -> (ResultCode, Vec<u8>) {
+        let Some(cmd) = d.command else {
+            self.reject(ResultCode::Format.code());
+            return (ResultCode::Format, b"[]".to_vec());
+        };
+        if d.result != ResultCode::Ok {
+            self.reject(d.result.code());
+            return (d.result, self.item_codes(d));
+        }
+        let Some(Ok(req)) = d.typed_request() else {
+            self.reject(ResultCode::Parameter.code());
+            return (ResultCode::Parameter, b"[]".to_vec());
+        };
+        if let Session::Closed(why) = session
+            && cmd != Command::LoginTcp
+        {
+            self.reject(BizCode::BadToken.code());
+            let item = CodeReply {
+                code: BizCode::BadToken.code(),
+                message: Some(why.into()),
+            };
+            return (
+                ResultCode::Ok,
+                crate::proto::sign::canonical(&serde_json::json!([item])),
+            );
+        }
+        let wrong_transport = match transport {
+            Transport::Tcp => matches!(
+                cmd,
+                Command::LoginHttp | Command::RefreshToken | Command::LogoutHttp
+            ),
+            Transport::Http => matches!(
+                cmd,
+                Command::LoginTcp | Command::LogoutTcp | Command::Heartbeat
+            ),
+        };
+        if wrong_transport {
+            self.reject(ResultCode::Format.code());
+            return (ResultCode::Format, b"[]".to_vec());
+        }
+        self.stats.frames_verified += 1;
+        let _ = code;
+        let timestamp = d.timestamp.unwrap_or(now);
+        let reply = self.record(req, timestamp, now);
+        (ResultCode::Ok, reply.data_json())
+    }
+
+    fn item_codes(&self, d: &Decoded) -> Vec<u8> {
         let items: Vec<serde_json::Value> = d
             .items
             .iter()
             .map(|c| {
                 let code = c.errors.first().map_or(0, |e| e.code.code());
-                serde_json::json!({"code": code, "message": c.errors.first().map_or("成功".to_string(), |e| format!("{}: {}", e.path, e.message))})
+                let message = c.errors.first().map_or("成功".to_string(), |e| {
+                    format!("{}: {}", e.path, e.message)
+                });
+                serde_json::json!({"code": code, "message": message})
             })
             .collect();
-        let data = crate::proto::sign::canonical(&serde_json::Value::Array(items));
-        let body = envelope::reply_body(d.result, d.result.message(), now, &data);
-        envelope::frame_bytes(cmd.code(), packet_no, Direction::Reply, &body)
+        crate::proto::sign::canonical(&serde_json::Value::Array(items))
     }
 
     /// Records an accepted request and builds the reply.
-    fn record(&mut self, req: Request, timestamp: i64) -> Reply {
+    fn record(&mut self, req: Request, timestamp: i64, now: i64) -> Reply {
         let ok = || Some("成功".to_string());
         let dup = &mut self.stats.duplicates;
         let l = &mut self.ledger;
@@ -258,6 +365,86 @@ impl Platform {
                     message: Some(code.message().into()),
                 }])
             }
+            Request::LoginHttp(items) => Reply::LoginHttp(
+                items
+                    .iter()
+                    .map(|it| {
+                        if self.account_ok(&it.user_id, &it.password) {
+                            self.logged_in = Some(it.user_id.clone());
+                            let t = self.tokens.issue(&it.user_id, now);
+                            LoginReply {
+                                access_token: t.access_token,
+                                code: 0,
+                                expires_in: t.expires_in,
+                                message: ok(),
+                                refresh_token: t.refresh_token,
+                                scope: "default".into(),
+                                token_type: "bearer".into(),
+                            }
+                        } else {
+                            LoginReply {
+                                access_token: String::new(),
+                                code: BizCode::BadCredentials.code(),
+                                expires_in: 0,
+                                message: Some(BizCode::BadCredentials.message().into()),
+                                refresh_token: String::new(),
+                                scope: "default".into(),
+                                token_type: "bearer".into(),
+                            }
+                        }
+                    })
+                    .collect(),
+            ),
+            Request::RefreshToken(items) => Reply::RefreshToken(
+                items
+                    .iter()
+                    .map(|it| {
+                        let refreshed = if self.account_ok(&it.user_id, &it.password) {
+                            self.tokens
+                                .refresh(&it.user_id, &it.access_token, now)
+                                .map_err(|_| BizCode::BadToken)
+                        } else {
+                            Err(BizCode::BadCredentials)
+                        };
+                        let id = format!("{:032x}", now as u64);
+                        match refreshed {
+                            Ok(t) => RefreshReply {
+                                access_token: t.access_token,
+                                code: 0,
+                                expires_in: t.expires_in,
+                                id,
+                                message: ok(),
+                                refresh_token: t.refresh_token,
+                                token_type: "bearer".into(),
+                            },
+                            Err(c) => RefreshReply {
+                                access_token: String::new(),
+                                code: c.code(),
+                                expires_in: 0,
+                                id,
+                                message: Some(c.message().into()),
+                                refresh_token: String::new(),
+                                token_type: "bearer".into(),
+                            },
+                        }
+                    })
+                    .collect(),
+            ),
+            Request::LogoutHttp(items) => Reply::LogoutHttp(
+                items
+                    .iter()
+                    .map(|it| match self.tokens.revoke(&it.access_token, now) {
+                        Ok(()) => CodeReply {
+                            code: 0,
+                            message: ok(),
+                        },
+                        Err(_) => CodeReply {
+                            code: BizCode::BadToken.code(),
+                            message: Some(BizCode::BadToken.message().into()),
+                        },
+                    })
+                    .collect(),
+            ),
             Request::LogoutTcp(_) => {
                 self.logged_in = None;
                 Reply::LogoutTcp(vec![])
@@ -410,6 +597,68 @@ impl Platform {
         }
     }
 
+    /// An HTTP request message from the garage; returns the HTTP response.
+    pub fn receive_http_bytes(&mut self, now: i64, bytes: &[u8]) -> Vec<u8> {
+        match http::parse_request(bytes) {
+            Ok(r) => {
+                let a = self.receive_http(now, r.path, r.authorization, r.body);
+                http::response(a.status, &a.body)
+            }
+            Err(e) => {
+                self.stats.stream_errors += 1;
+                let body = envelope::reply_body(ResultCode::Format, e.0, now, b"[]");
+                http::response(400, &body)
+            }
+        }
+    }
+
+    /// A downlink as an HTTP request to the garage's callback address;
+    /// returns the exchange number its response must carry back.
+    pub fn http_downlink(&mut self, now: i64, req: &Request) -> (u32, Vec<u8>) {
+        self.next_packet = next_packet_no(self.next_packet);
+        self.pending.insert(self.next_packet, req.command());
+        self.stats.downlinks_sent += 1;
+        let body = envelope::request_body(&req.data_json(), now, self.cfg.algo);
+        let path = format!("/callback/1.0/{}", req.command().code());
+        (self.next_packet, http::request(&path, None, &body))
+    }
+
+    /// The garage's HTTP response to downlink `exchange`.
+    pub fn http_downlink_response(&mut self, exchange: u32, bytes: &[u8]) {
+        self.stats.frames_received += 1;
+        let Some(&cmd) = self.pending.get(&exchange) else {
+            self.stats.unmatched_replies += 1;
+            return;
+        };
+        match http::parse_response(bytes) {
+            Ok((200, body)) => {
+                let d = envelope::decode(
+                    cmd.code(),
+                    Direction::Reply,
+                    body,
+                    self.cfg.algo,
+                    self.cfg.mode,
+                );
+                let _ = self.downlink_reply(exchange, d);
+            }
+            _ => {
+                self.pending.remove(&exchange);
+                self.reject(ResultCode::Other.code());
+            }
+        }
+    }
+
+    /// True when `user_id` exists and `password` (DES + Base64) is its
+    /// password (or no accounts are configured).
+    fn account_ok(&self, user_id: &str, password: &str) -> bool {
+        self.cfg.accounts.is_empty()
+            || self
+                .cfg
+                .accounts
+                .iter()
+                .any(|a| a.user_id == user_id && a.key.check(password, &a.password))
+    }
+
     /// Frames a downlink to the garage; its reply is matched by packetNo.
     pub fn downlink(&mut self, now: i64, req: &Request) -> Vec<u8> {
         self.next_packet = next_packet_no(self.next_packet);
@@ -465,9 +714,4 @@ fn id_replies(items: Vec<ParkRecordInfo>, mut keep: impl FnMut(ParkRecordInfo)) 
             }
         })
         .collect()
-}
-
-fn bare_reply(command: u16, result: ResultCode, packet_no: u32, now: i64) -> Vec<u8> {
-    let body = envelope::reply_body(result, result.message(), now, b"[]");
-    envelope::frame_bytes(command, packet_no, Direction::Reply, &body)
 }

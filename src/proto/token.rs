@@ -47,6 +47,8 @@ struct Session {
     /// Refresh token expiry [s since epoch].
     refresh_expires_at: i64,
     revoked: bool,
+    /// Already exchanged for a new pair (1002).
+    refreshed: bool,
 }
 
 /// The platform's token table.
@@ -98,6 +100,7 @@ impl TokenStore {
                 expires_at: now + self.ttl,
                 refresh_expires_at: now + self.refresh_ttl,
                 revoked: false,
+                refreshed: false,
             },
         );
         self.by_refresh.insert(refresh.clone(), access.clone());
@@ -121,8 +124,10 @@ impl TokenStore {
     }
 
     /// 1002: `presented` is the access token (as the standard's request has
-    /// it) or the refresh token. Allowed while the refresh token is valid,
-    /// even after the access token expired. The old pair is revoked.
+    /// it) or the refresh token. Allowed once per pair, while the refresh
+    /// token is valid, even after the access token expired. The old access
+    /// token stays valid until its own expiry, so requests already in
+    /// flight with it are not refused; the old pair cannot be refreshed again.
     pub fn refresh(
         &mut self,
         user_id: &str,
@@ -141,13 +146,13 @@ impl TokenStore {
         if s.user_id != user_id {
             return Err(TokenError::WrongUser);
         }
-        if s.revoked {
+        if s.revoked || s.refreshed {
             return Err(TokenError::Revoked);
         }
         if now >= s.refresh_expires_at {
             return Err(TokenError::Expired);
         }
-        s.revoked = true;
+        s.refreshed = true;
         Ok(self.issue(user_id, now))
     }
 
@@ -211,12 +216,14 @@ mod test {
     }
 
     #[test]
-    fn refresh_after_expiry_revokes_old() {
+    fn refresh_once_old_token_lives_out_its_time() {
         let mut s = store();
         let t = s.issue("g", 0);
         let n = s.refresh("g", &t.access_token, 9000).unwrap();
         assert_eq!(s.validate(&n.access_token, 9000), Ok("g"));
-        assert_eq!(s.validate(&t.access_token, 10), Err(TokenError::Revoked));
+        // The old access token lives out its lifetime; it cannot be refreshed again.
+        assert_eq!(s.validate(&t.access_token, 10), Ok("g"));
+        assert_eq!(s.validate(&t.access_token, 7200), Err(TokenError::Expired));
         assert_eq!(
             s.refresh("g", &t.access_token, 9001),
             Err(TokenError::Revoked)

@@ -27,12 +27,13 @@ use crate::engine::{
     self, Command as Cmd, Config, Effect, Engine, EntranceConfig, EntranceId, FlowPolicy, LaneKind,
     OneEntranceMode, PayType, PrioritySchedule, Reply as ERe, Tariff, VehicleClass,
 };
-use crate::platform::{Account, Platform, PlatformConfig};
+use crate::platform::{Account, Platform, PlatformConfig, http};
 use crate::proto::codec::FrameDecoder;
 use crate::proto::envelope;
 use crate::proto::frame::{Direction, next_packet_no};
 use crate::proto::messages::{
-    Amount, BookConfirmRequest, BookRequest, CouponDownlink, ParkCarInfo, Request, TcpLoginRequest,
+    Amount, BookConfirmRequest, BookRequest, CouponDownlink, LoginRequest, ParkCarInfo,
+    RefreshRequest, Request, TcpLoginRequest,
 };
 use crate::proto::password::DesKey;
 use crate::proto::time::DateTime;
@@ -52,6 +53,8 @@ const PARK_CODE: &str = "44030400100101000010";
 const USER: &str = "garage-1";
 const PASSWORD: &str = "parksim";
 const DES_KEY: &[u8; 8] = b"12345678";
+/// HTTPS access token lifetime [s]; the garage renews 10 min before.
+const TOKEN_TTL_S: i64 = 7200;
 
 /// What to keep besides the summary.
 #[derive(Debug, Clone, Copy, Default)]
@@ -180,14 +183,20 @@ enum Ev {
     GateDone(usize),
     StayEnd(String),
     ExitDone(usize),
+    /// Bytes reaching the platform; `seq` pairs an HTTP response with
+    /// its request (0 on TCP, where frames carry packetNo).
     Uplink {
         epoch: u32,
         bytes: Vec<u8>,
+        seq: u32,
     },
     Downlink {
         epoch: u32,
         bytes: Vec<u8>,
+        seq: u32,
     },
+    /// Renew the HTTPS access token (1002) before it expires.
+    Refresh,
     OutageStart,
     OutageEnd,
     Boundary,
@@ -256,8 +265,12 @@ struct Link {
     last_realtime_send: SimTime,
     backlog_scheduled: bool,
     /// Downlinks the platform could not send during an outage.
-    platform_out: VecDeque<Vec<u8>>,
+    platform_out: VecDeque<(Vec<u8>, u32)>,
     garage_decoder: FrameDecoder,
+    /// HTTPS transport (else TCP frames).
+    http: bool,
+    /// The HTTPS access token, once 1001 answered.
+    token: Option<String>,
 }
 
 struct Stats {
@@ -419,6 +432,12 @@ impl<'a> Sim<'a> {
                 password: PASSWORD.into(),
                 key: DesKey::new(DES_KEY).map_err(|e| SimError(e.to_string()))?,
             }],
+            token_secret: {
+                let mut k = [0u8; 16];
+                k[..8].copy_from_slice(&scn.seed.to_be_bytes());
+                k
+            },
+            token_ttl: TOKEN_TTL_S,
         });
         let lanes = g
             .entrances
@@ -477,6 +496,8 @@ impl<'a> Sim<'a> {
                 backlog_scheduled: false,
                 platform_out: VecDeque::new(),
                 garage_decoder: FrameDecoder::new(),
+                http: scn.network.transport == scenario::Transport::Http,
+                token: None,
             },
             stats: Stats {
                 vehicles_arrived: 0,
@@ -905,24 +926,72 @@ impl<'a> Sim<'a> {
                 self.try_exit(t, x);
             }
             Ev::ExitDone(x) => self.exit_done(t, x),
-            Ev::Uplink { epoch, bytes } => {
+            Ev::Uplink { epoch, bytes, seq } => {
                 if epoch != self.link.epoch {
                     return; // lost with the connection
                 }
                 let now = t.secs() + DAY0.0;
+                if self.link.http {
+                    if http::is_response(&bytes) {
+                        // The garage's answer to a downlink.
+                        self.platform.http_downlink_response(seq, &bytes);
+                    } else {
+                        let resp = self.platform.receive_http_bytes(now, &bytes);
+                        if let Ok(r) = http::parse_request(&bytes) {
+                            let code = r.path.rsplit('/').next().and_then(|c| c.parse().ok());
+                            self.after_platform_receive(t, code, r.body);
+                        }
+                        let at = self.down_time(t);
+                        self.stats.frames_sent += 1;
+                        self.q.schedule(
+                            at,
+                            Ev::Downlink {
+                                epoch,
+                                bytes: resp,
+                                seq,
+                            },
+                        );
+                    }
+                    return;
+                }
                 let replies = self.platform.receive(now, &bytes);
                 for r in replies {
                     let at = self.down_time(t);
-                    self.q.schedule(at, Ev::Downlink { epoch, bytes: r });
+                    self.q.schedule(
+                        at,
+                        Ev::Downlink {
+                            epoch,
+                            bytes: r,
+                            seq: 0,
+                        },
+                    );
                     self.stats.frames_sent += 1;
                 }
-                self.after_platform_receive(t, &bytes);
+                if let Ok(f) = crate::proto::frame::FrameRepr::parse(&bytes) {
+                    self.after_platform_receive(t, Some(f.command), f.data);
+                }
             }
-            Ev::Downlink { epoch, bytes } => {
+            Ev::Downlink { epoch, bytes, seq } => {
                 if epoch != self.link.epoch {
                     return;
                 }
-                self.garage_receive(t, &bytes);
+                if self.link.http {
+                    self.garage_receive_http(t, &bytes, seq);
+                } else {
+                    self.garage_receive(t, &bytes);
+                }
+            }
+            Ev::Refresh => {
+                if let (true, Some(tok)) = (self.link.up, self.link.token.clone()) {
+                    let key = self.des_key();
+                    let req = Request::RefreshToken(vec![RefreshRequest {
+                        access_token: tok,
+                        password: key.encrypt(PASSWORD),
+                        user_id: USER.into(),
+                    }]);
+                    let bytes = self.encode_up(&req, t);
+                    self.transmit_inner(t, bytes, t, false);
+                }
             }
             Ev::OutageStart => {
                 self.link.up = false;
@@ -947,13 +1016,14 @@ impl<'a> Sim<'a> {
                     self.transmit(t, f, ev_t, rep);
                 }
                 let out: Vec<_> = self.link.platform_out.drain(..).collect();
-                for b in out {
+                for (b, seq) in out {
                     let at = self.down_time(t);
                     self.q.schedule(
                         at,
                         Ev::Downlink {
                             epoch: self.link.epoch,
                             bytes: b,
+                            seq,
                         },
                     );
                 }
@@ -1006,33 +1076,51 @@ impl<'a> Sim<'a> {
         at
     }
 
+    fn des_key(&self) -> DesKey {
+        // An 8-byte constant: `new` cannot fail on it.
+        DesKey::new(DES_KEY).unwrap_or_else(|_| unreachable!("8-byte key"))
+    }
+
+    /// Logs in on a new connection (1004 over TCP, 1001 over HTTPS), ahead
+    /// of everything else.
     fn garage_login(&mut self, t: SimTime) {
         if !self.frames() {
             return;
         }
-        let key = DesKey::new(DES_KEY).unwrap_or_else(|_| unreachable!("8-byte key"));
-        let req = Request::LoginTcp(vec![TcpLoginRequest {
-            password: key.encrypt(PASSWORD),
-            user_id: USER.into(),
-        }]);
-        // Login goes first on a new connection, ahead of everything.
-        let bytes = self.frame_for(&req, t);
+        let password = self.des_key().encrypt(PASSWORD);
+        let req = if self.link.http {
+            self.link.token = None;
+            Request::LoginHttp(vec![LoginRequest {
+                callback_server: Some("https://garage.invalid/callback".into()),
+                online_order_url: None,
+                password,
+                user_id: USER.into(),
+            }])
+        } else {
+            Request::LoginTcp(vec![TcpLoginRequest {
+                password,
+                user_id: USER.into(),
+            }])
+        };
+        let bytes = self.encode_up(&req, t);
         self.transmit_inner(t, bytes, t, false);
     }
 
-    fn frame_for(&mut self, req: &Request, t: SimTime) -> Vec<u8> {
+    /// A garage request as bytes: an SZTC frame (TCP) or an HTTP request
+    /// without its Authorization header (added when it is sent).
+    fn encode_up(&mut self, req: &Request, t: SimTime) -> Vec<u8> {
+        let ts = t.secs() + DAY0.0;
+        if self.link.http {
+            let body = envelope::request_body(&req.data_json(), ts, SignAlgo::Sha1);
+            return http::request(&format!("/api/1.0/{}", req.command().code()), None, &body);
+        }
         self.link.next_packet = next_packet_no(self.link.next_packet);
-        envelope::request_frame(
-            req,
-            self.link.next_packet,
-            t.secs() + DAY0.0,
-            SignAlgo::Sha1,
-        )
+        envelope::request_frame(req, self.link.next_packet, ts, SignAlgo::Sha1)
     }
 
     /// The garage sends a request (a report or garage info) that happened at `ev_t`.
     fn garage_send(&mut self, t: SimTime, req: &Request, ev_t: SimTime, report: bool) {
-        let bytes = self.frame_for(req, ev_t);
+        let bytes = self.encode_up(req, ev_t);
         if self.link.up {
             self.transmit(t, bytes, ev_t, report);
         } else {
@@ -1046,10 +1134,27 @@ impl<'a> Sim<'a> {
     }
 
     fn transmit_inner(&mut self, t: SimTime, bytes: Vec<u8>, ev_t: SimTime, report: bool) {
+        let (seq, wire) = if self.link.http {
+            let login = bytes.starts_with(b"POST /api/1.0/1001 ");
+            let wire = match (&self.link.token, login) {
+                (_, true) => bytes.clone(),
+                (Some(tok), false) => match http::parse_request(&bytes) {
+                    Ok(r) => http::request(r.path, Some(&format!("Bearer {tok}")), r.body),
+                    Err(_) => bytes.clone(),
+                },
+                (None, false) => {
+                    // No token yet: hold it until 1001 answers.
+                    self.link.realtime.push_back((bytes, ev_t, report));
+                    return;
+                }
+            };
+            self.link.next_packet = next_packet_no(self.link.next_packet);
+            (self.link.next_packet, wire)
+        } else {
+            (packet_no(&bytes).unwrap_or(0), bytes.clone())
+        };
         let at = self.up_time(t);
-        if let Some(no) = packet_no(&bytes) {
-            self.link.unacked.insert(no, (bytes.clone(), ev_t, report));
-        }
+        self.link.unacked.insert(seq, (bytes, ev_t, report));
         if report {
             self.stats.reports += 1;
             if at.0 - ev_t.0 <= 3000 {
@@ -1057,11 +1162,13 @@ impl<'a> Sim<'a> {
             }
         }
         self.stats.frames_sent += 1;
+        let seq = if self.link.http { seq } else { 0 };
         self.q.schedule(
             at,
             Ev::Uplink {
                 epoch: self.link.epoch,
-                bytes,
+                bytes: wire,
+                seq,
             },
         );
     }
@@ -1073,7 +1180,12 @@ impl<'a> Sim<'a> {
             self.garage_handle_downlink(t, req);
             return;
         }
-        let bytes = self.platform.downlink(t.secs() + DAY0.0, &req);
+        let now = t.secs() + DAY0.0;
+        let (seq, bytes) = if self.link.http {
+            self.platform.http_downlink(now, &req)
+        } else {
+            (0, self.platform.downlink(now, &req))
+        };
         self.stats.frames_sent += 1;
         if self.link.up {
             let at = self.down_time(t);
@@ -1082,29 +1194,27 @@ impl<'a> Sim<'a> {
                 Ev::Downlink {
                     epoch: self.link.epoch,
                     bytes,
+                    seq,
                 },
             );
         } else {
-            self.link.platform_out.push_back(bytes);
+            self.link.platform_out.push_back((bytes, seq));
         }
     }
 
     /// After the platform took bytes: its follow-up actions (a coupon for
     /// a reserved vehicle's entry).
-    fn after_platform_receive(&mut self, t: SimTime, bytes: &[u8]) {
+    fn after_platform_receive(&mut self, t: SimTime, command: Option<u16>, body: &[u8]) {
         let Some(c) = &self.scn.fees.reserved_coupon else {
             return;
         };
-        if packet_command(bytes) != Some(5004) {
+        if command != Some(5004) {
             return;
         }
-        let Ok(f) = crate::proto::frame::FrameRepr::parse(bytes) else {
-            return;
-        };
         let d = envelope::decode(
-            f.command,
-            f.direction,
-            f.data,
+            5004,
+            Direction::Request,
+            body,
             SignAlgo::Sha1,
             Mode::Lenient,
         );
@@ -1169,6 +1279,7 @@ impl<'a> Sim<'a> {
                                         Ev::Uplink {
                                             epoch: self.link.epoch,
                                             bytes: body,
+                                            seq: 0,
                                         },
                                     );
                                 }
@@ -1183,7 +1294,115 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// An HTTP message reaches the garage: the response to one of its
+    /// requests (`seq`), or a downlink request from the platform.
+    fn garage_receive_http(&mut self, t: SimTime, bytes: &[u8], seq: u32) {
+        if http::is_response(bytes) {
+            let Some((sent, ev_t, report)) = self.link.unacked.remove(&seq) else {
+                return;
+            };
+            match http::parse_response(bytes) {
+                Ok((200, body)) => {
+                    let cmd = http::parse_request(&sent)
+                        .ok()
+                        .and_then(|r| {
+                            r.path
+                                .rsplit('/')
+                                .next()
+                                .and_then(|c| c.parse::<u16>().ok())
+                        })
+                        .unwrap_or(0);
+                    let d = envelope::decode(
+                        cmd,
+                        Direction::Reply,
+                        body,
+                        SignAlgo::Sha1,
+                        Mode::Lenient,
+                    );
+                    if !d.accepted() {
+                        self.stats.garage_frames_rejected += 1;
+                        return;
+                    }
+                    self.stats.garage_frames_verified += 1;
+                    let token = d.body["data"][0]["accessToken"]
+                        .as_str()
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string);
+                    if let Some(tok) = token {
+                        self.link.token = Some(tok);
+                        self.q
+                            .schedule(SimTime(t.0 + (TOKEN_TTL_S - 600) * 1000), Ev::Refresh);
+                        let held: Vec<_> = self.link.realtime.drain(..).collect();
+                        for (b, e, r) in held {
+                            self.transmit(t, b, e, r);
+                        }
+                    }
+                }
+                Ok((401, _)) => {
+                    // Token refused: log in again and resend this one.
+                    self.stats.garage_frames_verified += 1;
+                    self.link.realtime.push_front((sent, ev_t, report));
+                    if self.link.token.is_some() {
+                        self.garage_login(t);
+                    }
+                }
+                _ => self.stats.garage_frames_rejected += 1,
+            }
+            return;
+        }
+        let Ok(r) = http::parse_request(bytes) else {
+            self.stats.garage_frames_rejected += 1;
+            return;
+        };
+        let code = r
+            .path
+            .rsplit('/')
+            .next()
+            .and_then(|c| c.parse::<u16>().ok())
+            .unwrap_or(0);
+        let d = envelope::decode(
+            code,
+            Direction::Request,
+            r.body,
+            SignAlgo::Sha1,
+            Mode::Lenient,
+        );
+        let reply = match d.typed_request() {
+            Some(Ok(req)) if d.accepted() => {
+                self.stats.garage_frames_verified += 1;
+                self.garage_handle_downlink(t, req)
+            }
+            _ => {
+                self.stats.garage_frames_rejected += 1;
+                None
+            }
+        };
+        let now = t.secs() + DAY0.0;
+        let body = match reply {
+            Some(rep) => envelope::reply_body(
+                ResultCode::Ok,
+                ResultCode::Ok.message(),
+                now,
+                &rep.data_json(),
+            ),
+            None => envelope::reply_body(d.result, d.result.message(), now, b"[]"),
+        };
+        if self.link.up {
+            let at = self.up_time(t);
+            self.stats.frames_sent += 1;
+            self.q.schedule(
+                at,
+                Ev::Uplink {
+                    epoch: self.link.epoch,
+                    bytes: http::response(200, &body),
+                    seq,
+                },
+            );
+        }
+    }
+
     /// A downlink reaches the engine; returns the protocol reply.
+
     fn garage_handle_downlink(
         &mut self,
         t: SimTime,
@@ -1564,10 +1783,10 @@ impl<'a> Sim<'a> {
             }
             if let Some(req) = fx.report() {
                 if self.link.up {
-                    let bytes = self.frame_for(&req, t);
+                    let bytes = self.encode_up(&req, t);
                     self.transmit(t, bytes, t, true);
                 } else {
-                    let bytes = self.frame_for(&req, t);
+                    let bytes = self.encode_up(&req, t);
                     self.link.backlog.push_back((bytes, t, true));
                 }
             }
@@ -1779,8 +1998,4 @@ fn packet_no(frame: &[u8]) -> Option<u32> {
     frame
         .get(6..10)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn packet_command(frame: &[u8]) -> Option<u16> {
-    frame.get(15..17).map(|b| u16::from_be_bytes([b[0], b[1]]))
 }
