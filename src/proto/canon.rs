@@ -309,27 +309,65 @@ impl<'a> Node<'a> {
                 out.push(b']');
             }
             Node::Obj(members) => {
-                // Sort by key bytes; a repeated key keeps its last value.
-                let mut idx: Vec<usize> = (0..members.len()).collect();
-                idx.sort_by(|&a, &b| {
-                    members[a]
-                        .0
-                        .as_bytes()
-                        .cmp(members[b].0.as_bytes())
-                        .then(b.cmp(&a))
-                });
-                idx.dedup_by(|a, b| members[*a].0 == members[*b].0);
                 out.push(b'{');
-                for (n, &i) in idx.iter().enumerate() {
-                    if n > 0 {
-                        out.push(b',');
+                let sorted = members
+                    .windows(2)
+                    .all(|w| w[0].0.as_bytes() < w[1].0.as_bytes());
+                if sorted {
+                    // Already canonical order (what parksim and most
+                    // serializers of sorted maps send): no index to build.
+                    for (n, (k, v)) in members.iter().enumerate() {
+                        if n > 0 {
+                            out.push(b',');
+                        }
+                        write_str(k, out);
+                        out.push(b':');
+                        v.write_canonical(out);
                     }
-                    write_str(&members[i].0, out);
-                    out.push(b':');
-                    members[i].1.write_canonical(out);
+                } else {
+                    // Sort by key bytes; a repeated key keeps its last value.
+                    let mut idx: Vec<usize> = (0..members.len()).collect();
+                    idx.sort_by(|&a, &b| {
+                        members[a]
+                            .0
+                            .as_bytes()
+                            .cmp(members[b].0.as_bytes())
+                            .then(b.cmp(&a))
+                    });
+                    idx.dedup_by(|a, b| members[*a].0 == members[*b].0);
+                    for (n, &i) in idx.iter().enumerate() {
+                        if n > 0 {
+                            out.push(b',');
+                        }
+                        write_str(&members[i].0, out);
+                        out.push(b':');
+                        members[i].1.write_canonical(out);
+                    }
                 }
                 out.push(b'}');
             }
+        }
+    }
+
+    /// The same value as a `serde_json::Value` (numbers keep their text:
+    /// the crate uses serde_json's `arbitrary_precision`). Cheaper than
+    /// reading the text a second time.
+    pub fn to_value(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(*b),
+            Node::Num(t) => t
+                .parse::<serde_json::Number>()
+                .map_or(Value::Null, Value::Number),
+            Node::Str(s) => Value::String(s.to_string()),
+            Node::Arr(items) => Value::Array(items.iter().map(Node::to_value).collect()),
+            Node::Obj(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_value()))
+                    .collect(),
+            ),
         }
     }
 
@@ -344,8 +382,13 @@ impl<'a> Node<'a> {
 /// `\b \f \n \r \t`, other control characters as `\u00xx`, all else as is.
 fn write_str(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
     let b = s.as_bytes();
+    out.push(b'"');
+    if !b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\') {
+        out.extend_from_slice(b);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &c) in b.iter().enumerate() {
         let esc: &[u8] = match c {
@@ -401,6 +444,16 @@ mod test {
             "{\"a\":\"x\\u0001\\\"\\\\\\n\",\"b\":\"粤B/1\"}"
         );
         assert_eq!(canon(r#""\ud83d\ude00""#), "\"😀\"");
+    }
+
+    #[test]
+    fn to_value_matches_serde() {
+        let text =
+            r#"{"b":[1,2.50,-3e2,null,true],"a":{"x":"粤\u0042"},"a2":44030400100101000010}"#;
+        let ours = parse(text.as_bytes()).unwrap().to_value();
+        let serde: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(ours, serde);
+        assert_eq!(ours["a2"].to_string(), "44030400100101000010");
     }
 
     #[test]

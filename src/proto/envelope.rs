@@ -182,25 +182,16 @@ pub fn decode(
         deviations: Vec::new(),
         result: ResultCode::Ok,
     };
-    let body: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            d.result = ResultCode::Json;
-            d.errors
-                .push(issue(BizCode::Json, "$", format!("malformed JSON: {e}")));
-            return d;
-        }
-    };
     let node = match canon::parse(bytes) {
         Ok(n) => n,
         Err(e) => {
-            d.body = body;
             d.result = ResultCode::Json;
             d.errors
                 .push(issue(BizCode::Json, "$", format!("malformed JSON: {e}")));
             return d;
         }
     };
+    let body = node.to_value();
     let Value::Object(env) = &body else {
         d.body = body;
         d.result = ResultCode::Format;
