@@ -11,7 +11,9 @@
 //! Simulated time is [`SimTime`] (ms from the start of day 0, which is
 //! `2026-11-02 00:00:00`, a Monday, on the garage's clock). Events are
 //! ordered by (time, scheduling order) — see [`kernel`](super::kernel).
-//! One RNG stream per run, seeded from the scenario's seed.
+//! Two RNG streams per run, both seeded from the scenario's seed: one for
+//! the garage (demand, service, stays), one for network latencies, so that
+//! switching frames off leaves the garage's draws, and its results, unchanged.
 //!
 //! # Network
 //! Frames keep their order on the link (TCP): a frame is delivered at
@@ -345,6 +347,9 @@ struct Sim<'a> {
     scn: &'a Scenario,
     opts: RunOptions,
     rng: StdRng,
+    /// Network latencies draw from their own stream, so switching frames
+    /// off leaves the garage's draws unchanged.
+    net_rng: StdRng,
     q: EventQueue<Ev>,
     engine: Engine,
     platform: Platform,
@@ -365,6 +370,8 @@ struct Sim<'a> {
     lead: Dist,
     next_plate: u64,
     control_pushes: u64,
+    /// Entries of reserved vehicles the platform owes a coupon once it holds them.
+    coupon_due: BTreeMap<String, String>,
     /// Vehicles the control list keeps inside (strategy 2 or 3).
     held_inside: u64,
     series: Series,
@@ -475,6 +482,7 @@ impl<'a> Sim<'a> {
             scn,
             opts,
             rng: StdRng::seed_from_u64(scn.seed),
+            net_rng: StdRng::seed_from_u64(scn.seed ^ 0x6E65_7477_6F72_6B21),
             q: EventQueue::new(),
             engine,
             platform,
@@ -540,6 +548,7 @@ impl<'a> Sim<'a> {
             lead: build(&scn.demand.lead_time_min)?,
             next_plate: 0,
             control_pushes: 0,
+            coupon_due: BTreeMap::new(),
             held_inside: 0,
             series: Series {
                 queue: vec![Vec::new(); n_ent],
@@ -937,10 +946,7 @@ impl<'a> Sim<'a> {
                         self.platform.http_downlink_response(seq, &bytes);
                     } else {
                         let resp = self.platform.receive_http_bytes(now, &bytes);
-                        if let Ok(r) = http::parse_request(&bytes) {
-                            let code = r.path.rsplit('/').next().and_then(|c| c.parse().ok());
-                            self.after_platform_receive(t, code, r.body);
-                        }
+                        self.platform_follow_up(t);
                         let at = self.down_time(t);
                         self.stats.frames_sent += 1;
                         self.q.schedule(
@@ -967,9 +973,7 @@ impl<'a> Sim<'a> {
                     );
                     self.stats.frames_sent += 1;
                 }
-                if let Ok(f) = crate::proto::frame::FrameRepr::parse(&bytes) {
-                    self.after_platform_receive(t, Some(f.command), f.data);
-                }
+                self.platform_follow_up(t);
             }
             Ev::Downlink { epoch, bytes, seq } => {
                 if epoch != self.link.epoch {
@@ -1063,14 +1067,14 @@ impl<'a> Sim<'a> {
     }
 
     fn up_time(&mut self, t: SimTime) -> SimTime {
-        let lat = self.uplink.sample_nonneg(&mut self.rng);
+        let lat = self.uplink.sample_nonneg(&mut self.net_rng);
         let at = SimTime((t.0 + lat.round() as i64).max(self.link.last_up.0));
         self.link.last_up = at;
         at
     }
 
     fn down_time(&mut self, t: SimTime) -> SimTime {
-        let lat = self.downlink.sample_nonneg(&mut self.rng);
+        let lat = self.downlink.sample_nonneg(&mut self.net_rng);
         let at = SimTime((t.0 + lat.round() as i64).max(self.link.last_down.0));
         self.link.last_down = at;
         at
@@ -1204,36 +1208,31 @@ impl<'a> Sim<'a> {
 
     /// After the platform took bytes: its follow-up actions (a coupon for
     /// a reserved vehicle's entry).
-    fn after_platform_receive(&mut self, t: SimTime, command: Option<u16>, body: &[u8]) {
-        let Some(c) = &self.scn.fees.reserved_coupon else {
+    /// What the platform does once it has recorded something: a coupon
+    /// (4002) for each reserved vehicle whose entry (5004) it now holds.
+    fn platform_follow_up(&mut self, t: SimTime) {
+        let Some(c) = self.scn.fees.reserved_coupon.clone() else {
             return;
         };
-        if command != Some(5004) {
-            return;
-        }
-        let d = envelope::decode(
-            5004,
-            Direction::Request,
-            body,
-            SignAlgo::Sha1,
-            Mode::Lenient,
-        );
-        let Some(Ok(Request::Entry(items))) = d.typed_request() else {
-            return;
-        };
-        for it in items {
-            if self.resv_by_plate.contains_key(&it.car_info.plate_no) {
-                let req = CouponDownlink {
-                    channel_org_code: None,
-                    coupon_no: format!("C{}", &it.id[16..]),
-                    coupon_type: c.kind as i64,
-                    coupon_value: amount(c.value),
-                    discount_channel: Some("预约平台".into()),
-                    plate_no: it.car_info.plate_no.clone(),
-                    time: t2dt(t),
-                };
-                self.platform_send(t, Request::Coupon(vec![req]));
-            }
+        let recorded: Vec<(String, String)> = self
+            .coupon_due
+            .iter()
+            // Without frames the platform learns of the entry at once.
+            .filter(|(id, _)| !self.frames() || self.platform.ledger.entries.contains_key(*id))
+            .map(|(id, plate)| (id.clone(), plate.clone()))
+            .collect();
+        for (id, plate) in recorded {
+            self.coupon_due.remove(&id);
+            let req = CouponDownlink {
+                channel_org_code: None,
+                coupon_no: format!("C{}", &id[16..]),
+                coupon_type: c.kind as i64,
+                coupon_value: amount(c.value),
+                discount_channel: Some("预约平台".into()),
+                plate_no: plate,
+                time: t2dt(t),
+            };
+            self.platform_send(t, Request::Coupon(vec![req]));
         }
     }
 
@@ -1743,6 +1742,13 @@ impl<'a> Sim<'a> {
 
     /// Sends every report effect as a frame.
     fn drain_effects(&mut self, t: SimTime) {
+        self.drain_effects_inner(t);
+        if !self.frames() && !self.coupon_due.is_empty() {
+            self.platform_follow_up(t);
+        }
+    }
+
+    fn drain_effects_inner(&mut self, t: SimTime) {
         while let Some(fx) = self.engine.poll() {
             match &fx {
                 Effect::UTurn { car, .. } => {
@@ -1766,6 +1772,12 @@ impl<'a> Sim<'a> {
                 }
                 Effect::Entry(r) => {
                     self.truth_entries.insert(r.id.clone(), ());
+                    if self.scn.fees.reserved_coupon.is_some()
+                        && self.resv_by_plate.contains_key(&r.car_info.plate_no)
+                    {
+                        self.coupon_due
+                            .insert(r.id.clone(), r.car_info.plate_no.clone());
+                    }
                 }
                 Effect::Exit(r) => {
                     self.truth_exits.insert(r.id.clone(), ());
