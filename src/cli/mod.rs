@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod planner;
 mod proto;
 mod run;
 
@@ -44,6 +45,49 @@ enum Top {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// Run a sweep of scenarios in parallel and write its tables.
+    Sweep {
+        file: std::path::PathBuf,
+        #[arg(long, default_value = "sweep-out")]
+        out: std::path::PathBuf,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Run only shard I of N (runs i with i % N == I); merge the shards after.
+        #[arg(long)]
+        shard: Option<parksim::planner::Shard>,
+        /// No progress bar, no messages.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Merge the output directories of a sharded sweep into one.
+    Merge {
+        #[arg(required = true)]
+        dirs: Vec<std::path::PathBuf>,
+        #[arg(long, default_value = "sweep-out")]
+        out: std::path::PathBuf,
+    },
+    /// Find the smallest value of a knob whose 95 % CI meets every target.
+    Plan {
+        /// Scenario file (default: the embedded hospital scenario).
+        file: Option<std::path::PathBuf>,
+        /// The integer scenario key to search, e.g. garage.reservable_stalls.
+        #[arg(long)]
+        knob: String,
+        /// A..=B
+        #[arg(long)]
+        range: String,
+        /// metric>=value or metric<=value (repeatable).
+        #[arg(long = "target")]
+        targets: Vec<String>,
+        #[arg(long, default_value_t = 10)]
+        replications: u32,
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Override a key of the scenario (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
     /// Check a scenario file and explain every problem (key and line).
     Validate {
         /// Scenario file (default: the embedded hospital scenario).
@@ -67,6 +111,23 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Top::Proto { cmd } => proto::run(cmd),
         Top::Validate { file, sets } => validate(file, &sets),
+        Top::Sweep {
+            file,
+            out,
+            threads,
+            shard,
+            quiet,
+        } => planner::sweep(file, out, threads, shard, quiet),
+        Top::Merge { dirs, out } => planner::merge(dirs, out),
+        Top::Plan {
+            file,
+            knob,
+            range,
+            targets,
+            replications,
+            threads,
+            sets,
+        } => planner::plan_cmd(file, knob, range, targets, replications, threads, sets),
         Top::Run {
             file,
             days,

@@ -44,7 +44,7 @@ use crate::scenario::{self, EntranceKind, Scenario, SingleEntrance, WhenFull};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
@@ -78,7 +78,7 @@ impl fmt::Display for SimError {
 impl std::error::Error for SimError {}
 
 /// Per-entrance figures.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct EntranceSummary {
     pub name: String,
     /// Time-average queue length, sampled each minute [vehicles].
@@ -88,7 +88,7 @@ pub struct EntranceSummary {
 }
 
 /// Shares of time per saturation level [0..1].
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct TimeShare {
     pub unsaturated: f64,
     pub saturated: f64,
@@ -97,7 +97,7 @@ pub struct TimeShare {
 
 /// The run's summary (after the warm-up days, except the conservation
 /// and network counts, which cover the whole run).
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
     pub scenario: String,
     pub seed: u64,

@@ -1,0 +1,181 @@
+//! `parksim sweep`, `parksim merge`, `parksim plan`.
+
+use parksim::planner::output::{read_merge, write_all};
+use parksim::planner::plan::{PlanSpec, Target, plan};
+use parksim::planner::{Shard, Sweep, point_stats, run_sweep};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+fn threads_or_all(threads: Option<usize>) -> usize {
+    threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// A one-line progress display on stderr: runs done, rate, ETA.
+struct Progress {
+    on: bool,
+    start: Instant,
+    last: Mutex<Instant>,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        Progress {
+            on: !quiet && std::io::stderr().is_terminal(),
+            start: Instant::now(),
+            last: Mutex::new(Instant::now()),
+        }
+    }
+
+    fn tick(&self, done: usize, total: usize) {
+        if !self.on {
+            return;
+        }
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if done < total && last.elapsed().as_millis() < 200 {
+            return;
+        }
+        *last = Instant::now();
+        let secs = self.start.elapsed().as_secs_f64();
+        let rate = done as f64 / secs.max(1e-9);
+        let eta = (total - done) as f64 / rate.max(1e-9);
+        eprint!("\r{done}/{total} runs  {rate:.1} runs/s  ETA {eta:.0} s   ");
+        if done == total {
+            eprintln!();
+        }
+    }
+}
+
+pub fn sweep(
+    file: PathBuf,
+    out: PathBuf,
+    threads: Option<usize>,
+    shard: Option<Shard>,
+    quiet: bool,
+) -> Result<i32, String> {
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let dir = file.parent().map(PathBuf::from).unwrap_or_default();
+    let sweep = Sweep::from_toml(&text, &dir).map_err(|e| format!("{}: {e}", file.display()))?;
+    let threads = threads_or_all(threads);
+    if !quiet {
+        eprintln!(
+            "{}: {} grid points x {} replications = {} runs{} on {threads} threads",
+            file.display(),
+            sweep.points.len(),
+            sweep.replications,
+            sweep.total(),
+            shard.map_or(String::new(), |s| format!(
+                " (shard {}/{})",
+                s.index, s.count
+            ))
+        );
+    }
+    let progress = Progress::new(quiet);
+    let t = Instant::now();
+    let runs = run_sweep(&sweep, threads, shard, &|d, n| progress.tick(d, n))
+        .map_err(|e| e.to_string())?;
+    let secs = t.elapsed().as_secs_f64();
+    write_all(&out, &runs)?;
+    if !quiet {
+        eprintln!(
+            "{} runs in {secs:.1} s ({:.1} runs/s); tables in {}",
+            runs.len(),
+            runs.len() as f64 / secs.max(1e-9),
+            out.display()
+        );
+    }
+    let broken = runs
+        .iter()
+        .filter(|r| !r.summary.conservation_ok || !r.summary.reconciled)
+        .count();
+    if broken > 0 {
+        eprintln!("parksim: {broken} runs broke conservation or did not reconcile (see runs.csv)");
+        return Ok(3);
+    }
+    Ok(0)
+}
+
+pub fn merge(dirs: Vec<PathBuf>, out: PathBuf) -> Result<i32, String> {
+    let runs = read_merge(&dirs)?;
+    write_all(&out, &runs)?;
+    eprintln!(
+        "{} runs from {} directories, {} grid points; tables in {}",
+        runs.len(),
+        dirs.len(),
+        point_stats(&runs).len(),
+        out.display()
+    );
+    Ok(0)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn plan_cmd(
+    file: Option<PathBuf>,
+    knob: String,
+    range: String,
+    targets: Vec<String>,
+    replications: u32,
+    threads: Option<usize>,
+    sets: Vec<String>,
+) -> Result<i32, String> {
+    let (label, text) = super::scenario_text(&file)?;
+    let (lo, hi) = range
+        .split_once("..=")
+        .and_then(|(a, b)| Some((a.trim().parse::<i64>().ok()?, b.trim().parse::<i64>().ok()?)))
+        .ok_or_else(|| format!("--range `{range}`: expected A..=B with integers"))?;
+    let targets: Vec<Target> = targets
+        .iter()
+        .map(|t| t.parse())
+        .collect::<Result<_, _>>()?;
+    if targets.is_empty() {
+        return Err("give at least one --target".into());
+    }
+    let spec = PlanSpec {
+        base_text: text,
+        sets,
+        knob: knob.clone(),
+        lo,
+        hi,
+        targets: targets.clone(),
+        replications,
+        threads: threads_or_all(threads),
+    };
+    let (answer, evidence) = plan(&spec).map_err(|e| format!("{label}: {e}"))?;
+    let mut sorted = evidence.clone();
+    sorted.sort_by_key(|e| e.value);
+    print!("{:>10}", knob.rsplit('.').next().unwrap_or(&knob));
+    for t in &targets {
+        print!("  {:>32}", t.to_string());
+    }
+    println!("  meets");
+    for e in &sorted {
+        print!("{:>10}", e.value);
+        for (m, lo, hi, ok) in &e.targets {
+            print!(
+                "  {:>32}",
+                format!(
+                    "{m:.4} [{lo:.4}, {hi:.4}] {}",
+                    if *ok { "ok" } else { "no" }
+                )
+            );
+        }
+        println!("  {}", if e.meets { "yes" } else { "no" });
+    }
+    match answer {
+        Some(v) => {
+            println!(
+                "answer: {knob} = {v} (smallest value in {lo}..={hi} whose 95 % CI meets every target; {} evaluations x {replications} replications)",
+                evidence.len()
+            );
+            Ok(0)
+        }
+        None => {
+            println!("answer: none — even {knob} = {hi} misses a target");
+            Ok(1)
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! The planner: sweeps of many scenario runs in parallel, their result
+//! tables, and the capacity question (`plan`).
+//!
+//! # Determinism
+//! A sweep's runs are numbered: grid points in the order of their keys
+//! (byte order, last key fastest), `replications` runs per point. Run `i`
+//! gets the seed `splitmix64(sweep seed ^ i)`, so its result depends on the
+//! sweep file and `i` only — not on `--threads`, not on sharding. Runs are
+//! executed with rayon and collected in index order; every statistic is
+//! reduced serially in that order.
+//!
+//! # Memory
+//! Each run keeps only its [`Summary`] (no events, no series), so memory
+//! grows with the number of runs by a few kilobytes each.
+
+use crate::scenario::Scenario;
+use crate::sim::run::{RunOptions, Summary, run};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A sweep file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepFile {
+    /// Scenario file, relative to the sweep file; absent or "default": the
+    /// embedded hospital scenario.
+    #[serde(default)]
+    pub base: Option<String>,
+    #[serde(default = "one")]
+    pub replications: u32,
+    /// Seed of the whole sweep (each run's seed derives from it).
+    #[serde(default = "one_u64")]
+    pub seed: u64,
+    /// Dotted scenario key → the values it takes.
+    #[serde(default)]
+    pub grid: BTreeMap<String, Vec<toml::Value>>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn one_u64() -> u64 {
+    1
+}
+
+/// A sweep ready to run: the base scenario text and the expanded grid.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    pub base_text: String,
+    pub replications: u32,
+    pub seed: u64,
+    pub keys: Vec<String>,
+    /// Each grid point's values, in key order.
+    pub points: Vec<Vec<toml::Value>>,
+}
+
+/// A problem with a sweep, before anything runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepError(pub String);
+
+impl fmt::Display for SweepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SweepError {}
+
+/// SplitMix64: a run's seed from the sweep seed and the run index.
+pub fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// `key=value` as `--set` takes it.
+pub fn set_arg(key: &str, v: &toml::Value) -> String {
+    format!("{key}={v}")
+}
+
+impl Sweep {
+    /// Reads a sweep file; `dir` is where it lives (for `base`). Every grid
+    /// point's scenario is built and checked here, so a bad path or value
+    /// is an error before anything runs.
+    pub fn from_toml(text: &str, dir: &std::path::Path) -> Result<Sweep, SweepError> {
+        let f: SweepFile = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|r| text[..r.start.min(text.len())].matches('\n').count() + 1);
+            SweepError(match line {
+                Some(l) => format!("line {l}: {}", e.message().trim()),
+                None => e.message().trim().to_string(),
+            })
+        })?;
+        let base_text = match f.base.as_deref() {
+            None | Some("default") => crate::scenario::DEFAULT.to_string(),
+            Some(p) => {
+                let path = dir.join(p);
+                std::fs::read_to_string(&path)
+                    .map_err(|e| SweepError(format!("base `{}`: {e}", path.display())))?
+            }
+        };
+        if f.replications == 0 {
+            return Err(SweepError("`replications` must be at least 1".into()));
+        }
+        let keys: Vec<String> = f.grid.keys().cloned().collect();
+        for (k, vs) in &f.grid {
+            if vs.is_empty() {
+                return Err(SweepError(format!("grid key `{k}` has no values")));
+            }
+        }
+        let mut points: Vec<Vec<toml::Value>> = vec![Vec::new()];
+        for k in &keys {
+            let vs = &f.grid[k];
+            points = points
+                .into_iter()
+                .flat_map(|p| {
+                    vs.iter().map(move |v| {
+                        let mut q = p.clone();
+                        q.push(v.clone());
+                        q
+                    })
+                })
+                .collect();
+        }
+        let sweep = Sweep {
+            base_text,
+            replications: f.replications,
+            seed: f.seed,
+            keys,
+            points,
+        };
+        for i in 0..sweep.points.len() {
+            sweep
+                .scenario(i, 0)
+                .map_err(|e| SweepError(format!("grid point {} ({}): {e}", i, sweep.label(i))))?;
+        }
+        Ok(sweep)
+    }
+
+    /// Runs in the sweep.
+    pub fn total(&self) -> usize {
+        self.points.len() * self.replications as usize
+    }
+
+    /// "key=value, key=value" of grid point `p`.
+    pub fn label(&self, p: usize) -> String {
+        self.keys
+            .iter()
+            .zip(&self.points[p])
+            .map(|(k, v)| set_arg(k, v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The scenario of grid point `p`, replication `r`.
+    pub fn scenario(&self, p: usize, r: u32) -> Result<Scenario, String> {
+        let sets: Vec<String> = self
+            .keys
+            .iter()
+            .zip(&self.points[p])
+            .map(|(k, v)| set_arg(k, v))
+            .collect();
+        let mut s = Scenario::from_toml_with_overrides(&self.base_text, &sets).map_err(|e| {
+            e.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        let run = p * self.replications as usize + r as usize;
+        s.seed = splitmix64(self.seed ^ run as u64);
+        Ok(s)
+    }
+}
+
+/// One run's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub run: usize,
+    pub point: usize,
+    pub replication: u32,
+    pub seed: u64,
+    /// The grid values, `key=value` text, in key order.
+    pub grid: Vec<(String, String)>,
+    pub summary: Summary,
+}
+
+/// `--shard I/N`: this process runs the runs `i` with `i % N == I`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, n) = s.split_once('/').ok_or("expected I/N, e.g. 0/4")?;
+        let (index, count): (usize, usize) = (
+            i.parse().map_err(|_| "bad I")?,
+            n.parse().map_err(|_| "bad N")?,
+        );
+        if count == 0 || index >= count {
+            return Err(format!("shard {index}/{count}: need 0 <= I < N"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// Runs the sweep (or one shard of it) on `threads` threads; `progress` is
+/// called with (runs done, runs to do) from worker threads.
+pub fn run_sweep(
+    sweep: &Sweep,
+    threads: usize,
+    shard: Option<Shard>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Vec<RunRecord>, SweepError> {
+    let mine: Vec<usize> = (0..sweep.total())
+        .filter(|i| shard.is_none_or(|s| i % s.count == s.index))
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| SweepError(e.to_string()))?;
+    let done = AtomicUsize::new(0);
+    let n = mine.len();
+    let results: Vec<Result<RunRecord, SweepError>> = pool.install(|| {
+        mine.par_iter()
+            .map(|&i| {
+                let reps = sweep.replications as usize;
+                let (p, r) = (i / reps, (i % reps) as u32);
+                let s = sweep.scenario(p, r).map_err(SweepError)?;
+                let res = run(&s, RunOptions::default())
+                    .map_err(|e| SweepError(format!("run {i}: {e}")))?;
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1, n);
+                Ok(RunRecord {
+                    run: i,
+                    point: p,
+                    replication: r,
+                    seed: s.seed,
+                    grid: sweep
+                        .keys
+                        .iter()
+                        .zip(&sweep.points[p])
+                        .map(|(k, v)| (k.clone(), v.to_string()))
+                        .collect(),
+                    summary: res.summary,
+                })
+            })
+            .collect()
+    });
+    results.into_iter().collect()
+}
+
+/// The metrics the summary table aggregates.
+pub const KEY_METRICS: [&str; 7] = [
+    "fulfilment_rate",
+    "blocking_rate",
+    "mean_wait_s",
+    "p95_wait_s",
+    "max_queue",
+    "revenue",
+    "time_share_full",
+];
+
+/// A metric of a summary by name (`time_share_full` and the like included).
+pub fn metric(s: &Summary, name: &str) -> Option<f64> {
+    crate::sim::tables::flatten(s)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .and_then(|(_, v)| {
+            v.as_f64()
+                .or_else(|| v.as_bool().map(|b| f64::from(u8::from(b))))
+        })
+}
+
+/// Two-sided 95 % Student t quantile for `df` degrees of freedom.
+pub fn t975(df: usize) -> f64 {
+    const T: [f64; 10] = [
+        f64::NAN,
+        12.706,
+        4.303,
+        3.182,
+        2.776,
+        2.571,
+        2.447,
+        2.365,
+        2.306,
+        2.262,
+    ];
+    if df < T.len() {
+        return T[df];
+    }
+    // Cornish-Fisher expansion around z = 1.959964 (error < 1e-3 for df >= 10).
+    let z: f64 = 1.959_964;
+    let d = df as f64;
+    z + (z.powi(3) + z) / (4.0 * d)
+        + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
+}
+
+/// Mean, sample standard deviation and 95 % CI half-width of `xs`.
+pub fn mean_sd_ci(xs: &[f64]) -> (f64, f64, f64) {
+    let n = xs.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let m = xs.iter().sum::<f64>() / n as f64;
+    if n == 1 {
+        return (m, f64::NAN, f64::NAN);
+    }
+    let sd = (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+    (m, sd, t975(n - 1) * sd / (n as f64).sqrt())
+}
+
+/// One grid point's statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointStats {
+    pub point: usize,
+    pub grid: Vec<(String, String)>,
+    pub runs: usize,
+    /// Per metric of [`KEY_METRICS`]: (mean, sd, ci half-width).
+    pub metrics: Vec<(String, f64, f64, f64)>,
+}
+
+/// Statistics per grid point, from runs sorted by index.
+pub fn point_stats(runs: &[RunRecord]) -> Vec<PointStats> {
+    let mut by_point: BTreeMap<usize, Vec<&RunRecord>> = BTreeMap::new();
+    for r in runs {
+        by_point.entry(r.point).or_default().push(r);
+    }
+    by_point
+        .into_iter()
+        .map(|(point, rs)| PointStats {
+            point,
+            grid: rs[0].grid.clone(),
+            runs: rs.len(),
+            metrics: KEY_METRICS
+                .iter()
+                .map(|m| {
+                    let xs: Vec<f64> = rs.iter().filter_map(|r| metric(&r.summary, m)).collect();
+                    let (mean, sd, h) = mean_sd_ci(&xs);
+                    (m.to_string(), mean, sd, h)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub mod output;
+pub mod plan;
