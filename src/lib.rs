@@ -7,6 +7,7 @@
 pub mod engine;
 pub mod planner;
 pub mod platform;
+pub mod plot;
 pub mod proto;
 pub mod scenario;
 pub mod sim;

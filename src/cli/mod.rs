@@ -88,6 +88,8 @@ enum Top {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
     },
+    /// Redraw the plots of a run (`series.csv`) or a sweep (`summary.csv`) directory.
+    Plot { dir: std::path::PathBuf },
     /// Check a scenario file and explain every problem (key and line).
     Validate {
         /// Scenario file (default: the embedded hospital scenario).
@@ -119,6 +121,12 @@ pub fn main() -> i32 {
             quiet,
         } => planner::sweep(file, out, threads, shard, quiet),
         Top::Merge { dirs, out } => planner::merge(dirs, out),
+        Top::Plot { dir } => parksim::plot::plot_dir(&dir).map(|files| {
+            for f in files {
+                println!("{}", f.display());
+            }
+            0
+        }),
         Top::Plan {
             file,
             knob,

@@ -80,6 +80,7 @@ pub fn sweep(
         .map_err(|e| e.to_string())?;
     let secs = t.elapsed().as_secs_f64();
     write_all(&out, &runs)?;
+    plots(&out, quiet);
     if !quiet {
         eprintln!(
             "{} runs in {secs:.1} s ({:.1} runs/s); tables in {}",
@@ -97,6 +98,15 @@ pub fn sweep(
         return Ok(3);
     }
     Ok(0)
+}
+
+/// Draws the sweep plots; a sweep without a numeric swept parameter has none.
+fn plots(out: &std::path::Path, quiet: bool) {
+    if let Err(e) = parksim::plot::plot_sweep(out)
+        && !quiet
+    {
+        eprintln!("parksim: no plots: {e}");
+    }
 }
 
 pub fn merge(dirs: Vec<PathBuf>, out: PathBuf) -> Result<i32, String> {

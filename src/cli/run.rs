@@ -126,5 +126,6 @@ fn print_summary(s: &Summary) {
 }
 
 fn write_tables(dir: &std::path::Path, r: &RunResult) -> Result<(), String> {
-    parksim::sim::tables::write_run(dir, r)
+    parksim::sim::tables::write_run(dir, r)?;
+    parksim::plot::plot_run(dir).map(|_| ())
 }

@@ -102,6 +102,11 @@ pub struct Summary {
     pub scenario: String,
     pub seed: u64,
     pub days: u32,
+    /// Total stalls [stalls].
+    pub stalls: u32,
+    /// The saturation thresholds [share of stalls].
+    pub saturated_at: f64,
+    pub full_at: f64,
     pub vehicles_arrived: u64,
     pub general_arrived: u64,
     pub general_entered: u64,
@@ -1826,11 +1831,11 @@ impl<'a> Sim<'a> {
             if t >= self.warm {
                 self.lanes[e].queue_samples += n as u64;
             }
-            if self.opts.series {
+            if self.opts.series && t >= self.warm {
                 self.series.queue[e].push(n);
             }
         }
-        if self.opts.series {
+        if self.opts.series && t >= self.warm {
             self.series.minute.push((t.0 / 60_000) as u32);
             self.series.inside.push(snap.used);
             self.series.level.push(level as u8);
@@ -1896,6 +1901,9 @@ impl<'a> Sim<'a> {
             scenario: self.scn.name.clone(),
             seed: self.scn.seed,
             days: self.scn.days,
+            stalls: self.scn.garage.stalls,
+            saturated_at: self.scn.garage.saturated_at,
+            full_at: self.scn.garage.full_at,
             vehicles_arrived: s.vehicles_arrived,
             general_arrived: s.general_arrived,
             general_entered: s.general_entered,

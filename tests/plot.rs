@@ -1,0 +1,63 @@
+//! Plots are drawn, non-empty, and labelled.
+
+use parksim::planner::output::write_all;
+use parksim::planner::{Sweep, run_sweep};
+use parksim::scenario::{DEFAULT, Scenario};
+use parksim::sim::run::{RunOptions, run};
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("parksim-plot-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn check(files: &[std::path::PathBuf], labels: &[&str]) {
+    for f in files {
+        let bytes = std::fs::read(f).unwrap();
+        match f.extension().and_then(|e| e.to_str()) {
+            Some("png") => {
+                assert!(bytes.starts_with(b"\x89PNG"), "{}", f.display());
+                assert!(
+                    bytes.len() > 10_000,
+                    "{} is {} bytes",
+                    f.display(),
+                    bytes.len()
+                );
+            }
+            Some("svg") => {
+                let text = String::from_utf8(bytes).unwrap();
+                assert!(text.contains("<svg"), "{}", f.display());
+                assert!(
+                    labels.iter().any(|l| text.contains(l)),
+                    "{} lacks its axis labels",
+                    f.display()
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_run_draws_queue_and_occupancy() {
+    let s = Scenario::from_toml_with_overrides(DEFAULT, &["days=2".into()]).unwrap();
+    let r = run(&s, RunOptions { series: true }).unwrap();
+    let dir = tmp("run");
+    parksim::sim::tables::write_run(&dir, &r).unwrap();
+    let files = parksim::plot::plot_dir(&dir).unwrap();
+    assert_eq!(files.len(), 4);
+    check(&files, &["time of day [h]"]);
+}
+
+#[test]
+fn a_sweep_draws_metric_lines_and_heatmaps() {
+    let text = "base = \"default\"\nreplications = 2\n[grid]\n\"days\" = [1]\n\"garage.reservable_stalls\" = [20, 80]\n\"flow_control.full_rule\" = [\"out1in1\", \"out3in1\"]\n";
+    let sweep = Sweep::from_toml(text, std::path::Path::new(".")).unwrap();
+    let runs = run_sweep(&sweep, 2, None, &|_, _| {}).unwrap();
+    let dir = tmp("sweep");
+    write_all(&dir, &runs).unwrap();
+    let files = parksim::plot::plot_dir(&dir).unwrap();
+    assert_eq!(files.len(), 8, "{files:?}");
+    check(&files, &["garage.reservable_stalls"]);
+    assert!(parksim::plot::plot_dir(&tmp("empty")).is_err());
+}
