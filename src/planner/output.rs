@@ -4,26 +4,12 @@
 //! sd and 95 % CI of the key metrics).
 
 use super::{PointStats, RunRecord, point_stats};
-use crate::sim::tables::flatten;
+use crate::sim::tables::{flatten, write_both as csv_and_parquet};
 use polars::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
-
-fn csv_and_parquet(dir: &Path, stem: &str, df: &mut DataFrame) -> Result<(), String> {
-    let csv = dir.join(format!("{stem}.csv"));
-    let f = std::fs::File::create(&csv).map_err(|e| format!("{}: {e}", csv.display()))?;
-    CsvWriter::new(f)
-        .finish(df)
-        .map_err(|e| format!("{}: {e}", csv.display()))?;
-    let pq = dir.join(format!("{stem}.parquet"));
-    let f = std::fs::File::create(&pq).map_err(|e| format!("{}: {e}", pq.display()))?;
-    ParquetWriter::new(f)
-        .finish(df)
-        .map_err(|e| format!("{}: {e}", pq.display()))?;
-    Ok(())
-}
 
 /// Columns from rows of (name, value): numbers as f64 (u64 when every
 /// value is a whole number), booleans, text.

@@ -165,262 +165,93 @@ fn windows(on: &[bool]) -> Vec<(f64, f64)> {
     out
 }
 
-macro_rules! day_chart {
-    ($root:expr, $title:expr, $ylabel:expr, $ymax:expr, $shade:expr, $bands:expr, $lines:expr) => {{
-        let mut chart = ChartBuilder::on($root)
-            .caption($title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..24f64, 0f64..$ymax)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("time of day [h]")
-            .y_desc($ylabel)
-            .x_labels(13)
-            .label_style(("sans-serif", 14))
-            .axis_desc_style(("sans-serif", 16))
-            .draw()
-            .map_err(err)?;
-        for &(a, b, ref color, ref label) in $shade.iter() {
-            let c: &RGBAColor = color;
-            let r = chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(a, 0.0), (b, $ymax)],
-                    c.filled(),
-                )))
-                .map_err(err)?;
-            if let Some(l) = label {
-                let l: &String = l;
-                let c2 = *c;
-                r.label(l.clone()).legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 15, y + 5)], c2.filled())
-                });
-            }
-        }
-        for (i, (band, line, name)) in $lines.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            if $bands {
-                let band: &Vec<(f64, f64, f64)> = band;
-                let pts: Vec<(f64, f64)> = band
-                    .iter()
-                    .map(|p| (p.0, p.2))
-                    .chain(band.iter().rev().map(|p| (p.0, p.1)))
-                    .collect();
-                chart
-                    .draw_series(std::iter::once(Polygon::new(pts, color.mix(0.2).filled())))
-                    .map_err(err)?;
-            }
-            let line: &Vec<(f64, f64)> = line;
-            let name: &String = name;
-            chart
-                .draw_series(LineSeries::new(line.iter().cloned(), color.stroke_width(2)))
-                .map_err(err)?
-                .label(name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2))
-                });
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(err)?;
-        Ok(())
-    }};
+/// A shaded rectangle ((x0, y0), (x1, y1)) with an optional legend entry.
+struct Shade {
+    rect: ((f64, f64), (f64, f64)),
+    color: RGBAColor,
+    label: Option<String>,
 }
 
-/// The plots of one run directory (`series.csv`, `summary.csv`).
-pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    font()?;
-    let series = read_csv(&dir.join("series.csv"))?;
-    let summary = read_csv(&dir.join("summary.csv"))?;
-    let mod_ = col_f64(&series, "minute_of_day")?;
-    let stalls = col_f64(&summary, "stalls")?
-        .first()
-        .copied()
-        .unwrap_or(f64::NAN);
-    let sat = col_f64(&summary, "saturated_at")?
-        .first()
-        .copied()
-        .unwrap_or(0.7);
-    let full = col_f64(&summary, "full_at")?
-        .first()
-        .copied()
-        .unwrap_or(0.9);
-    let prio: Vec<bool> = col_f64(&series, "priority_on")?
-        .iter()
-        .take(1440)
-        .map(|x| *x > 0.5)
-        .collect();
-    let mut queues = Vec::new();
-    let mut ymax: f64 = 1.0;
-    for name in series.get_column_names() {
-        if let Some(e) = name.strip_prefix("queue_") {
-            let prof = daily_profile(&mod_, &col_f64(&series, name)?);
-            let band: Vec<(f64, f64, f64)> = prof
-                .iter()
-                .enumerate()
-                .filter(|p| !p.1.0.is_nan())
-                .map(|(m, p)| (m as f64 / 60.0, p.1, p.2))
-                .collect();
-            let line: Vec<(f64, f64)> = prof
-                .iter()
-                .enumerate()
-                .filter(|p| !p.1.0.is_nan())
-                .map(|(m, p)| (m as f64 / 60.0, p.0))
-                .collect();
-            ymax = ymax.max(band.iter().map(|p| p.2).fold(0.0, f64::max));
-            queues.push((band, line, format!("entrance {e} (mean, 90 % band)")));
+/// A line over the day with its (x, low, high) band.
+struct DayLine {
+    band: Vec<(f64, f64, f64)>,
+    line: Vec<(f64, f64)>,
+    name: String,
+}
+
+impl DayLine {
+    /// From a per-minute (mean, low, high) profile.
+    fn from_profile(prof: &[(f64, f64, f64)], name: String) -> DayLine {
+        let hours = |m: usize| m as f64 / 60.0;
+        let ok = prof.iter().enumerate().filter(|p| !p.1.0.is_nan());
+        DayLine {
+            band: ok.clone().map(|(m, p)| (hours(m), p.1, p.2)).collect(),
+            line: ok.map(|(m, p)| (hours(m), p.0)).collect(),
+            name,
         }
     }
-    let shade: Vec<(f64, f64, RGBAColor, Option<String>)> = windows(&prio)
-        .into_iter()
-        .enumerate()
-        .map(|(i, (a, b))| {
-            (
-                a,
-                b,
-                RGBColor(255, 215, 0).mix(0.18),
-                (i == 0).then(|| "priority on".to_string()),
-            )
-        })
-        .collect();
-    let ymax_q = ymax * 1.1;
-    let mut out = both(
-        dir,
-        "queue_by_time_of_day",
-        (1000, 560),
-        &|root| {
-            day_chart!(
-                root,
-                "Entrance queues over the day",
-                "queue [vehicles]",
-                ymax_q,
-                shade,
-                true,
-                queues
-            )
-        },
-        &|root| {
-            day_chart!(
-                root,
-                "Entrance queues over the day",
-                "queue [vehicles]",
-                ymax_q,
-                shade,
-                true,
-                queues
-            )
-        },
-    )?;
-    let inside = col_f64(&series, "inside")?;
-    let occ: Vec<f64> = inside.iter().map(|x| 100.0 * x / stalls).collect();
-    let prof = daily_profile(&mod_, &occ);
-    let band: Vec<(f64, f64, f64)> = prof
-        .iter()
-        .enumerate()
-        .filter(|p| !p.1.0.is_nan())
-        .map(|(m, p)| (m as f64 / 60.0, p.1, p.2))
-        .collect();
-    let line: Vec<(f64, f64)> = prof
-        .iter()
-        .enumerate()
-        .filter(|p| !p.1.0.is_nan())
-        .map(|(m, p)| (m as f64 / 60.0, p.0))
-        .collect();
-    let occ_lines = vec![(band, line, "occupancy (mean, 90 % band)".to_string())];
-    let levels: Vec<(f64, f64, RGBAColor, Option<String>)> = vec![];
-    let (s100, f100) = (sat * 100.0, full * 100.0);
-    let draw_levels =
-        |root: &DrawingArea<BitMapBackend, plotters::coord::Shift>| -> DrawResult<()> {
-            occupancy_chart(root, s100, f100, &occ_lines)
-        };
-    let draw_levels_svg =
-        |root: &DrawingArea<SVGBackend, plotters::coord::Shift>| -> DrawResult<()> {
-            occupancy_chart(root, s100, f100, &occ_lines)
-        };
-    let _ = levels;
-    out.extend(both(
-        dir,
-        "occupancy_by_time_of_day",
-        (1000, 560),
-        &draw_levels,
-        &draw_levels_svg,
-    )?);
-    Ok(out)
 }
 
-fn occupancy_chart<DB: DrawingBackend>(
+/// A chart over the 24 hours of a day: shaded areas, then each line with
+/// its band, then the legend.
+fn day_chart<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
-    sat: f64,
-    full: f64,
-    lines: &[(Vec<(f64, f64, f64)>, Vec<(f64, f64)>, String)],
+    title: &str,
+    ylabel: &str,
+    ymax: f64,
+    shades: &[Shade],
+    lines: &[DayLine],
 ) -> DrawResult<()>
 where
     DB::ErrorType: 'static,
 {
-    let shade: Vec<(f64, f64, RGBAColor, Option<String>)> = vec![];
-    let _ = shade;
     let mut chart = ChartBuilder::on(root)
-        .caption("Occupancy over the day", ("sans-serif", 22))
+        .caption(title, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0f64..24f64, 0f64..105f64)
+        .build_cartesian_2d(0f64..24f64, 0f64..ymax)
         .map_err(err)?;
     chart
         .configure_mesh()
         .x_desc("time of day [h]")
-        .y_desc("occupied stalls [% of stalls]")
+        .y_desc(ylabel)
         .x_labels(13)
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(err)?;
-    chart
-        .draw_series(std::iter::once(Rectangle::new(
-            [(0.0, sat), (24.0, full)],
-            RGBColor(255, 165, 0).mix(0.15).filled(),
-        )))
-        .map_err(err)?
-        .label(format!("saturated ({sat:.0}–{full:.0} %)"))
-        .legend(|(x, y)| {
-            Rectangle::new(
-                [(x, y - 5), (x + 15, y + 5)],
-                RGBColor(255, 165, 0).mix(0.4).filled(),
-            )
-        });
-    chart
-        .draw_series(std::iter::once(Rectangle::new(
-            [(0.0, full), (24.0, 105.0)],
-            RGBColor(214, 39, 40).mix(0.12).filled(),
-        )))
-        .map_err(err)?
-        .label(format!("full (≥ {full:.0} %)"))
-        .legend(|(x, y)| {
-            Rectangle::new(
-                [(x, y - 5), (x + 15, y + 5)],
-                RGBColor(214, 39, 40).mix(0.4).filled(),
-            )
-        });
-    for (i, (band, line, name)) in lines.iter().enumerate() {
+    for s in shades {
+        let c = s.color;
+        let r = chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [s.rect.0, s.rect.1],
+                c.filled(),
+            )))
+            .map_err(err)?;
+        if let Some(l) = &s.label {
+            r.label(l.clone())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], c.filled()));
+        }
+    }
+    for (i, l) in lines.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
-        let pts: Vec<(f64, f64)> = band
+        let pts: Vec<(f64, f64)> = l
+            .band
             .iter()
             .map(|p| (p.0, p.2))
-            .chain(band.iter().rev().map(|p| (p.0, p.1)))
+            .chain(l.band.iter().rev().map(|p| (p.0, p.1)))
             .collect();
         chart
             .draw_series(std::iter::once(Polygon::new(pts, color.mix(0.2).filled())))
             .map_err(err)?;
         chart
-            .draw_series(LineSeries::new(line.iter().cloned(), color.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                l.line.iter().cloned(),
+                color.stroke_width(2),
+            ))
             .map_err(err)?
-            .label(name.clone())
+            .label(l.name.clone())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2))
             });
@@ -433,6 +264,89 @@ where
         .draw()
         .map_err(err)?;
     Ok(())
+}
+
+/// The plots of one run directory (`series.csv`, `summary.csv`).
+pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    font()?;
+    let series = read_csv(&dir.join("series.csv"))?;
+    let summary = read_csv(&dir.join("summary.csv"))?;
+    let first = |c: &str, default: f64| -> Result<f64, String> {
+        Ok(col_f64(&summary, c)?.first().copied().unwrap_or(default))
+    };
+    let (stalls, sat, full) = (
+        first("stalls", f64::NAN)?,
+        first("saturated_at", 0.7)?,
+        first("full_at", 0.9)?,
+    );
+    let mod_ = col_f64(&series, "minute_of_day")?;
+    let prio: Vec<bool> = col_f64(&series, "priority_on")?
+        .iter()
+        .take(1440)
+        .map(|x| *x > 0.5)
+        .collect();
+    let mut queues = Vec::new();
+    for name in series.get_column_names() {
+        if let Some(e) = name.strip_prefix("queue_") {
+            let prof = daily_profile(&mod_, &col_f64(&series, name)?);
+            queues.push(DayLine::from_profile(
+                &prof,
+                format!("entrance {e} (mean, 90 % band)"),
+            ));
+        }
+    }
+    let ymax = queues
+        .iter()
+        .flat_map(|q| q.band.iter().map(|p| p.2))
+        .fold(1.0, f64::max)
+        * 1.1;
+    let shade: Vec<Shade> = windows(&prio)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (a, b))| Shade {
+            rect: ((a, 0.0), (b, ymax)),
+            color: RGBColor(255, 215, 0).mix(0.18),
+            label: (i == 0).then(|| "priority on".to_string()),
+        })
+        .collect();
+    let (title, ylabel) = ("Entrance queues over the day", "queue [vehicles]");
+    let mut out = both(
+        dir,
+        "queue_by_time_of_day",
+        (1000, 560),
+        &|r| day_chart(r, title, ylabel, ymax, &shade, &queues),
+        &|r| day_chart(r, title, ylabel, ymax, &shade, &queues),
+    )?;
+    let occ: Vec<f64> = col_f64(&series, "inside")?
+        .iter()
+        .map(|x| 100.0 * x / stalls)
+        .collect();
+    let occ_line = vec![DayLine::from_profile(
+        &daily_profile(&mod_, &occ),
+        "occupancy (mean, 90 % band)".into(),
+    )];
+    let (s, f) = (sat * 100.0, full * 100.0);
+    let levels = vec![
+        Shade {
+            rect: ((0.0, s), (24.0, f)),
+            color: RGBColor(255, 165, 0).mix(0.15),
+            label: Some(format!("saturated ({s:.0}–{f:.0} %)")),
+        },
+        Shade {
+            rect: ((0.0, f), (24.0, 105.0)),
+            color: RGBColor(214, 39, 40).mix(0.12),
+            label: Some(format!("full (≥ {f:.0} %)")),
+        },
+    ];
+    let (title, ylabel) = ("Occupancy over the day", "occupied stalls [% of stalls]");
+    out.extend(both(
+        dir,
+        "occupancy_by_time_of_day",
+        (1000, 560),
+        &|r| day_chart(r, title, ylabel, 105.0, &levels, &occ_line),
+        &|r| day_chart(r, title, ylabel, 105.0, &levels, &occ_line),
+    )?);
+    Ok(out)
 }
 
 /// Grid columns of a sweep summary: the columns between `runs` and the

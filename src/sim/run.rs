@@ -1446,24 +1446,24 @@ impl<'a> Sim<'a> {
                 }
                 Some(PRe::BookConfirm(replies))
             }
-            Request::Coupon(items) => {
-                let mut replies = Vec::new();
-                for c in items {
-                    if let Ok(ERe::Coupon(r)) = self.engine.handle(now, Cmd::Coupon(c)) {
-                        replies.push(r);
-                    }
-                }
-                Some(PRe::Coupon(replies))
-            }
-            Request::ControlList(items) => {
-                let mut replies = Vec::new();
-                for c in items {
-                    if let Ok(ERe::ControlList(r)) = self.engine.handle(now, Cmd::ControlList(c)) {
-                        replies.push(r);
-                    }
-                }
-                Some(PRe::ControlList(replies))
-            }
+            Request::Coupon(items) => Some(PRe::Coupon(
+                items
+                    .into_iter()
+                    .filter_map(|c| match self.engine.handle(now, Cmd::Coupon(c)) {
+                        Ok(ERe::Coupon(r)) => Some(r),
+                        _ => None,
+                    })
+                    .collect(),
+            )),
+            Request::ControlList(items) => Some(PRe::ControlList(
+                items
+                    .into_iter()
+                    .filter_map(|c| match self.engine.handle(now, Cmd::ControlList(c)) {
+                        Ok(ERe::ControlList(r)) => Some(r),
+                        _ => None,
+                    })
+                    .collect(),
+            )),
             _ => None,
         };
         self.drain_effects(t);

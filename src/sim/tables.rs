@@ -94,7 +94,8 @@ pub fn series_frame(r: &RunResult, names: &[String]) -> PolarsResult<DataFrame> 
     DataFrame::new_infer_height(cols)
 }
 
-fn write_both(dir: &Path, stem: &str, df: &mut DataFrame) -> Result<(), String> {
+/// Writes `df` as `dir/stem.csv` and `dir/stem.parquet`.
+pub fn write_both(dir: &Path, stem: &str, df: &mut DataFrame) -> Result<(), String> {
     let csv = dir.join(format!("{stem}.csv"));
     let f = std::fs::File::create(&csv).map_err(|e| format!("{}: {e}", csv.display()))?;
     CsvWriter::new(f)
