@@ -57,6 +57,13 @@ fn the_hospital_day_reconciles_and_conserves() {
     assert_eq!(s.vehicles_arrived, s.general_arrived + s.reserved_arrived);
     assert!(s.general_entered + s.general_turned_away <= s.general_arrived);
     assert!(s.reserved_fulfilled <= s.reserved_arrived);
+    let attempts = (s.reserved_booked + s.reserved_refused) as f64;
+    assert!((s.booking_success_rate - s.reserved_booked as f64 / attempts).abs() < 1e-12);
+    assert!(
+        s.booking_success_rate > 0.0 && s.booking_success_rate < 1.0,
+        "{}",
+        s.booking_success_rate
+    );
     assert!(s.uplink_within_3s_rate > 0.95);
     let shares = s.time_share.unsaturated + s.time_share.saturated + s.time_share.full;
     assert!((shares - 1.0).abs() < 1e-9);

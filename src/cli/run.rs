@@ -88,10 +88,11 @@ fn print_summary(s: &Summary) {
         s.reserved_no_show
     );
     println!(
-        "  fulfilment         {} of {} reserved arrivals entered as reserved ({})",
+        "  fulfilment         {} of {} reserved arrivals entered as reserved ({}); {} of booking attempts accepted",
         s.reserved_fulfilled,
         s.reserved_arrived,
-        pct(s.fulfilment_rate)
+        pct(s.fulfilment_rate),
+        pct(s.booking_success_rate)
     );
     println!(
         "  entrance wait      mean {:.0} s, p95 {:.0} s; queue mean {:.2}, max {}",

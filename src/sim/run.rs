@@ -125,6 +125,9 @@ pub struct Summary {
     pub reserved_fulfilled: u64,
     /// reserved_fulfilled / reserved_arrived.
     pub fulfilment_rate: f64,
+    /// reserved_booked / (reserved_booked + reserved_refused): the share of
+    /// booking attempts the garage accepted.
+    pub booking_success_rate: f64,
     /// Entrance wait of entered vehicles [s].
     pub mean_wait_s: f64,
     pub p95_wait_s: f64,
@@ -1917,6 +1920,7 @@ impl<'a> Sim<'a> {
             reserved_arrived: s.reserved_arrived,
             reserved_fulfilled: s.reserved_fulfilled,
             fulfilment_rate: frac(s.reserved_fulfilled, s.reserved_arrived),
+            booking_success_rate: frac(s.reserved_booked, s.reserved_booked + s.reserved_refused),
             mean_wait_s: if s.wait_n == 0 {
                 0.0
             } else {
