@@ -862,33 +862,15 @@ impl<'a> Sim<'a> {
                 }
             }
             Ev::Book(i) => {
-                let r = &self.resvs[i];
-                let req = BookRequest {
-                    book_code: r.code.clone(),
-                    book_time: t2dt(t),
-                    car_info: car(&r.plate),
-                    obligat_time: self.scn.demand.obligat_min as i64,
-                    operate_type: 1,
-                    over_time: t2dt(r.booked).max(DateTime(t2dt(t).0 + 1)),
-                    park_code: PARK_CODE.into(),
-                };
+                let req = self.book_request(i, t, 1);
                 self.platform_send(t, Request::Book(vec![req]));
             }
             Ev::Change(i) => {
                 if self.resvs[i].state != ResvState::Booked {
                     return;
                 }
-                let r = &self.resvs[i];
-                let req = BookRequest {
-                    book_code: r.code.clone(),
-                    book_time: t2dt(t),
-                    car_info: car(&r.plate),
-                    obligat_time: self.scn.demand.obligat_min as i64,
-                    operate_type: 2,
-                    over_time: t2dt(r.booked).max(DateTime(t2dt(t).0 + 1)),
-                    park_code: PARK_CODE.into(),
-                };
-                self.stats.reserved_changed += u64::from(r.booked >= self.warm);
+                let req = self.book_request(i, t, 2);
+                self.stats.reserved_changed += u64::from(self.resvs[i].booked >= self.warm);
                 self.platform_send(t, Request::Book(vec![req]));
             }
             Ev::Cancel(i) => {
@@ -1064,6 +1046,22 @@ impl<'a> Sim<'a> {
                 self.sample(t);
                 self.q.schedule(SimTime(t.0 + 60_000), Ev::Sample);
             }
+        }
+    }
+
+    /// The 6001 for booking `i` sent at `t`: 1 book, 2 change. `bookTime`
+    /// is the moment of booking, `overTime` the booked arrival (at least a
+    /// second later), `obligatTime` the scenario's hold.
+    fn book_request(&self, i: usize, t: SimTime, operate_type: i64) -> BookRequest {
+        let r = &self.resvs[i];
+        BookRequest {
+            book_code: r.code.clone(),
+            book_time: t2dt(t),
+            car_info: car(&r.plate),
+            obligat_time: self.scn.demand.obligat_min as i64,
+            operate_type,
+            over_time: t2dt(r.booked).max(DateTime(t2dt(t).0 + 1)),
+            park_code: PARK_CODE.into(),
         }
     }
 
