@@ -72,6 +72,22 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
     println!("5004 frame: {} bytes", frame.len());
+
+    // The floor under a round trip: the primitives every frame pays twice
+    // (sign at the sender, verify at the receiver; CRC on both sides).
+    let data = req.data_json();
+    let mut p = c.benchmark_group("primitives_5004");
+    p.bench_function("sha1_data", |b| {
+        b.iter(|| parksim::proto::sign::digest_hex(SignAlgo::Sha1, black_box(&data)))
+    });
+    p.bench_function("crc16_frame", |b| {
+        b.iter(|| parksim::proto::frame::CRC16.checksum(black_box(&frame)))
+    });
+    p.bench_function("serde_to_vec", |b| b.iter(|| black_box(&req).data_json()));
+    p.bench_function("serde_from_slice", |b| {
+        b.iter(|| serde_json::from_slice::<Vec<ParkRecordInfo>>(black_box(&data)).unwrap())
+    });
+    p.finish();
 }
 
 criterion_group!(benches, bench);

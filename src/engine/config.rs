@@ -154,6 +154,12 @@ pub struct Config {
     /// After a payment the vehicle may leave within this time without
     /// paying the extra time \[min\].
     pub pay_grace_minutes: u32,
+    /// Keep history: the [`EventLog`](super::EventLog) and every finished
+    /// stay (for [`Engine::closed_record`](super::Engine::closed_record)
+    /// and corrections of closed records). A long simulation that needs
+    /// neither turns it off, so memory stays flat in the number of
+    /// vehicles (default on).
+    pub history: bool,
 }
 
 impl Default for Config {
@@ -183,6 +189,7 @@ impl Default for Config {
             tariff: Tariff::default(),
             fixed_stalls: false,
             pay_grace_minutes: 15,
+            history: true,
         }
     }
 }

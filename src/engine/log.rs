@@ -111,12 +111,22 @@ pub struct Event {
 /// going backwards), so a time range is a binary search.
 #[derive(Debug, Clone, Default)]
 pub struct EventLog {
+    /// Off: every push is dropped (see `Config::history`).
+    off: bool,
     events: Vec<Event>,
     by_plate: HashMap<String, Vec<usize>>,
     by_booking: HashMap<String, Vec<usize>>,
 }
 
 impl EventLog {
+    /// A log that keeps nothing.
+    pub(crate) fn disabled() -> EventLog {
+        EventLog {
+            off: true,
+            ..EventLog::default()
+        }
+    }
+
     pub(crate) fn push(
         &mut self,
         time: DateTime,
@@ -124,6 +134,9 @@ impl EventLog {
         book_code: Option<&str>,
         kind: EventKind,
     ) {
+        if self.off {
+            return;
+        }
         let i = self.events.len();
         if let Some(p) = plate {
             index(&mut self.by_plate, p, i);

@@ -363,6 +363,20 @@ pub enum Effect {
 }
 
 impl Effect {
+    /// The protocol request for a report effect, `None` for the others
+    /// (by value: no copy of the record).
+    pub fn into_report(self) -> Option<Request> {
+        Some(match self {
+            Effect::SpaceCount(x) => Request::SpaceCount(vec![x]),
+            Effect::Entry(x) => Request::Entry(vec![x]),
+            Effect::Exit(x) => Request::Exit(vec![x]),
+            Effect::Correction(x) => Request::Correction(vec![x]),
+            Effect::Charge(x) => Request::Charge(vec![x]),
+            Effect::PrioritySwitch(x) => Request::PrioritySwitch(vec![x]),
+            _ => return None,
+        })
+    }
+
     /// The protocol request for a report effect, `None` for the others.
     pub fn report(&self) -> Option<Request> {
         Some(match self {

@@ -240,7 +240,11 @@ impl Engine {
             coupons: HashMap::new(),
             coupon_nos: HashMap::new(),
             effects: VecDeque::new(),
-            log: EventLog::default(),
+            log: if cfg.history {
+                EventLog::default()
+            } else {
+                EventLog::disabled()
+            },
             level,
             flow: FlowState::default(),
             last_space: ParkSpaceInfo {
@@ -392,6 +396,13 @@ impl Engine {
             .collect()
     }
 
+    /// Vehicles waiting at an entrance, both classes (no allocation).
+    pub fn queue_len(&self, entrance: EntranceId) -> usize {
+        self.lanes
+            .get(entrance.0)
+            .map_or(0, |l| l.reserved.len() + l.general.len())
+    }
+
     /// The inputs [`next_admission`] would see at this entrance now.
     pub fn admission_input(&self, entrance: EntranceId) -> Option<AdmissionInput> {
         let lane = self.lanes.get(entrance.0)?;
@@ -429,7 +440,10 @@ impl Engine {
     fn fresh_id(&mut self) -> String {
         let n = self.next_id;
         self.next_id += 1;
-        format!("{:016x}{:016x}", self.cfg.seed, n)
+        let mut id = String::with_capacity(32);
+        crate::proto::hex::push_lower(&mut id, self.cfg.seed, 16);
+        crate::proto::hex::push_lower(&mut id, n, 16);
+        id
     }
 
     fn stall_no(&self, stall: u32) -> String {
@@ -1014,7 +1028,9 @@ impl Engine {
             self.flow.exit_credits = self.flow.exit_credits.saturating_add(1);
         }
         let record_id = rec.id.clone();
-        self.closed.insert(record_id.clone(), rec);
+        if self.cfg.history {
+            self.closed.insert(record_id.clone(), rec);
+        }
         Ok(Reply::Exited { record_id })
     }
 

@@ -18,6 +18,7 @@ pub mod codec;
 pub mod codes;
 pub mod envelope;
 pub mod frame;
+pub mod hex;
 pub mod messages;
 pub mod password;
 pub mod schema;

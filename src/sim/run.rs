@@ -437,6 +437,8 @@ impl<'a> Sim<'a> {
             },
             fixed_stalls: false,
             pay_grace_minutes: 15,
+            // The run keeps its own per-vehicle figures; no engine log.
+            history: false,
         };
         let engine = Engine::new(cfg, DAY0).map_err(|e| SimError(format!("garage: {e}")))?;
         let platform = Platform::new(PlatformConfig {
@@ -575,7 +577,10 @@ impl<'a> Sim<'a> {
 
     fn plate(&mut self) -> String {
         self.next_plate += 1;
-        format!("粤B{:06X}", self.next_plate)
+        let mut p = String::with_capacity(10);
+        p.push_str("粤B");
+        crate::proto::hex::push_upper(&mut p, self.next_plate, 6);
+        p
     }
 
     /// Hourly arrival rate at `t` [vehicles/h].
@@ -1505,15 +1510,7 @@ impl<'a> Sim<'a> {
     /// reservation-only lane, general ones the shortest open queue.
     fn choose_entrance(&self, reserved: bool) -> usize {
         let n = self.lanes.len();
-        let qlen = |e: usize| {
-            self.engine
-                .queue(EntranceId(e), VehicleClass::Reserved)
-                .len()
-                + self
-                    .engine
-                    .queue(EntranceId(e), VehicleClass::General)
-                    .len()
-        };
+        let qlen = |e: usize| self.engine.queue_len(EntranceId(e));
         if reserved {
             if let Some(e) =
                 (0..n).find(|&e| self.engine.lane(EntranceId(e)) == Some(LaneKind::ReservedOnly))
@@ -1548,14 +1545,7 @@ impl<'a> Sim<'a> {
                 }
             }
         }
-        let queued = self
-            .engine
-            .queue(EntranceId(e), VehicleClass::Reserved)
-            .len()
-            + self
-                .engine
-                .queue(EntranceId(e), VehicleClass::General)
-                .len();
+        let queued = self.engine.queue_len(EntranceId(e));
         let general = resv.is_none()
             || !self
                 .engine
@@ -1755,6 +1745,7 @@ impl<'a> Sim<'a> {
     }
 
     fn drain_effects_inner(&mut self, t: SimTime) {
+        let frames = self.frames();
         while let Some(fx) = self.engine.poll() {
             match &fx {
                 Effect::UTurn { car, .. } => {
@@ -1777,7 +1768,9 @@ impl<'a> Sim<'a> {
                     }
                 }
                 Effect::Entry(r) => {
-                    self.truth_entries.insert(r.id.clone(), ());
+                    if frames {
+                        self.truth_entries.insert(r.id.clone(), ());
+                    }
                     if self.scn.fees.reserved_coupon.is_some()
                         && self.resv_by_plate.contains_key(&r.car_info.plate_no)
                     {
@@ -1785,21 +1778,22 @@ impl<'a> Sim<'a> {
                             .insert(r.id.clone(), r.car_info.plate_no.clone());
                     }
                 }
-                Effect::Exit(r) => {
+                // The garage's truth, for reconciling with the platform.
+                Effect::Exit(r) if frames => {
                     self.truth_exits.insert(r.id.clone(), ());
                 }
-                Effect::Charge(c) => {
+                Effect::Charge(c) if frames => {
                     self.truth_charges.insert(c.id.clone(), ());
                 }
-                Effect::PrioritySwitch(p) => {
+                Effect::PrioritySwitch(p) if frames => {
                     self.truth_switches.insert(p.id.clone(), ());
                 }
                 _ => {}
             }
-            if !self.frames() {
+            if !frames {
                 continue;
             }
-            if let Some(req) = fx.report() {
+            if let Some(req) = fx.into_report() {
                 if self.link.up {
                     let bytes = self.encode_up(&req, t);
                     self.transmit(t, bytes, t, true);
@@ -1820,14 +1814,7 @@ impl<'a> Sim<'a> {
         };
         let mut total = 0u64;
         for e in 0..self.lanes.len() {
-            let n = (self
-                .engine
-                .queue(EntranceId(e), VehicleClass::Reserved)
-                .len()
-                + self
-                    .engine
-                    .queue(EntranceId(e), VehicleClass::General)
-                    .len()) as u32;
+            let n = (self.engine.queue_len(EntranceId(e))) as u32;
             total += n as u64;
             if t >= self.warm {
                 self.lanes[e].queue_samples += n as u64;
