@@ -166,11 +166,11 @@ pub struct Engine {
     waiting_general: u32,
     arrival_seq: u64,
     /// Vehicles inside, by plate.
-    inside: BTreeMap<String, Record>,
+    inside: BTreeMap<String, Box<Record>>,
     /// Record id → plate, for vehicles inside.
     record_plate: HashMap<String, String>,
     /// Finished stays, by record id.
-    closed: HashMap<String, Record>,
+    closed: HashMap<String, Box<Record>>,
     bookings: BTreeMap<String, Booking>,
     live_by_plate: HashMap<String, String>,
     next_label: u32,
@@ -364,17 +364,17 @@ impl Engine {
 
     /// The record of a vehicle inside.
     pub fn inside(&self, plate: &str) -> Option<&Record> {
-        self.inside.get(plate)
+        self.inside.get(plate).map(|r| &**r)
     }
 
     /// All vehicles inside, by plate.
     pub fn inside_all(&self) -> impl Iterator<Item = &Record> {
-        self.inside.values()
+        self.inside.values().map(|r| &**r)
     }
 
     /// A finished stay.
     pub fn closed_record(&self, record_id: &str) -> Option<&Record> {
-        self.closed.get(record_id)
+        self.closed.get(record_id).map(|r| &**r)
     }
 
     /// The current lane kind of an entrance.
@@ -864,7 +864,7 @@ impl Engine {
             },
         );
         self.record_plate.insert(record_id.clone(), plate.clone());
-        self.inside.insert(plate.clone(), rec);
+        self.inside.insert(plate.clone(), Box::new(rec));
         self.counts_changed(now);
         Reply::Admitted {
             plate,

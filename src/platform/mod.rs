@@ -13,7 +13,7 @@
 
 pub mod http;
 
-use crate::proto::codec::{FrameDecoder, OwnedFrame};
+use crate::proto::codec::FrameDecoder;
 use crate::proto::envelope::{self, Decoded};
 use crate::proto::frame::{Direction, next_packet_no};
 use crate::proto::messages::*;
@@ -165,12 +165,23 @@ impl Platform {
 
     /// Bytes from the garage at `now` [s]; returns the reply frames.
     pub fn receive(&mut self, now: i64, bytes: &[u8]) -> Vec<Vec<u8>> {
-        self.decoder.feed(bytes);
         let mut out = Vec::new();
+        // Whole frames read in place while nothing is buffered.
+        let mut rest = bytes;
+        while let Some((f, n)) = self.decoder.take_whole(rest) {
+            if let Some(r) = self.frame(now, f.command, f.packet_no, f.direction, f.data) {
+                out.push(r);
+            }
+            rest = &rest[n..];
+        }
+        if rest.is_empty() {
+            return out;
+        }
+        self.decoder.feed(rest);
         loop {
             match self.decoder.decode() {
                 Ok(Some(f)) => {
-                    if let Some(r) = self.frame(now, f) {
+                    if let Some(r) = self.frame(now, f.command, f.packet_no, f.direction, &f.data) {
                         out.push(r);
                     }
                 }
@@ -186,28 +197,38 @@ impl Platform {
         *self.stats.rejects_by_code.entry(code).or_insert(0) += 1;
     }
 
-    fn frame(&mut self, now: i64, f: OwnedFrame) -> Option<Vec<u8>> {
+    fn frame(
+        &mut self,
+        now: i64,
+        command: u16,
+        packet_no: u32,
+        direction: Direction,
+        data: &[u8],
+    ) -> Option<Vec<u8>> {
         self.stats.frames_received += 1;
-        let d = envelope::decode(
-            f.command,
-            f.direction,
-            &f.data,
-            self.cfg.algo,
-            self.cfg.mode,
-        );
-        if f.direction == Direction::Reply {
-            return self.downlink_reply(f.packet_no, d);
+        if direction == Direction::Reply {
+            let d = envelope::decode(command, direction, data, self.cfg.algo, self.cfg.mode);
+            return self.downlink_reply(packet_no, d);
         }
         let session = if self.cfg.accounts.is_empty() || self.logged_in.is_some() {
             Session::Open
         } else {
             Session::Closed("login (1004) first")
         };
-        let (result, data) = self.answer(now, f.command, &d, session, Transport::Tcp);
+        let (result, data) = match envelope::decode_request_fast(command, data, self.cfg.algo) {
+            Some((req, ts)) => {
+                let cmd = req.command();
+                self.answer_typed(now, cmd, req, ts, session, Transport::Tcp)
+            }
+            None => {
+                let d = envelope::decode(command, direction, data, self.cfg.algo, self.cfg.mode);
+                self.answer(now, &d, session, Transport::Tcp)
+            }
+        };
         let body = envelope::reply_body(result, result.message(), now, &data);
         Some(envelope::frame_bytes(
-            f.command,
-            f.packet_no,
+            command,
+            packet_no,
             Direction::Reply,
             &body,
         ))
@@ -237,7 +258,22 @@ impl Platform {
             );
             return HttpReply { status: 404, body };
         };
-        let d = envelope::decode(code, Direction::Request, body, self.cfg.algo, self.cfg.mode);
+        let fast = envelope::decode_request_fast(code, body, self.cfg.algo);
+        let d = match fast {
+            Some(_) => None,
+            None => Some(envelope::decode(
+                code,
+                Direction::Request,
+                body,
+                self.cfg.algo,
+                self.cfg.mode,
+            )),
+        };
+        let command = match (&fast, &d) {
+            (Some((req, _)), _) => Some(req.command()),
+            (None, Some(d)) => d.command,
+            (None, None) => None,
+        };
         let token = authorization.map(|h| {
             let h = h.trim();
             let lower = h.to_ascii_lowercase();
@@ -247,7 +283,7 @@ impl Platform {
                 h
             }
         });
-        let session = match d.command {
+        let session = match command {
             Some(c) if c.is_auth() || c == Command::LogoutHttp => Session::Open,
             _ => match token.map(|t| self.tokens.validate(t, now)) {
                 Some(Ok(_)) => Session::Open,
@@ -256,7 +292,14 @@ impl Platform {
             },
         };
         let closed = matches!(session, Session::Closed(_));
-        let (result, data) = self.answer(now, code, &d, session, Transport::Http);
+        let (result, data) = match (fast, d) {
+            (Some((req, ts)), _) => {
+                let cmd = req.command();
+                self.answer_typed(now, cmd, req, ts, session, Transport::Http)
+            }
+            (None, Some(d)) => self.answer(now, &d, session, Transport::Http),
+            (None, None) => (ResultCode::Format, b"[]".to_vec()),
+        };
         let status = if closed { 401 } else { 200 };
         HttpReply {
             status,
@@ -268,7 +311,6 @@ impl Platform {
     fn answer(
         &mut self,
         now: i64,
-        code: u16,
         d: &Decoded,
         session: Session,
         transport: Transport,
@@ -285,6 +327,20 @@ impl Platform {
             self.reject(ResultCode::Parameter.code());
             return (ResultCode::Parameter, b"[]".to_vec());
         };
+        let timestamp = d.timestamp.unwrap_or(now);
+        self.answer_typed(now, cmd, req, timestamp, session, transport)
+    }
+
+    /// The reply to an accepted, typed request.
+    fn answer_typed(
+        &mut self,
+        now: i64,
+        cmd: Command,
+        req: Request,
+        timestamp: i64,
+        session: Session,
+        transport: Transport,
+    ) -> (ResultCode, Vec<u8>) {
         if let Session::Closed(why) = session
             && cmd != Command::LoginTcp
         {
@@ -313,8 +369,6 @@ impl Platform {
             return (ResultCode::Format, b"[]".to_vec());
         }
         self.stats.frames_verified += 1;
-        let _ = code;
-        let timestamp = d.timestamp.unwrap_or(now);
         let reply = self.record(req, timestamp, now);
         (ResultCode::Ok, reply.data_json())
     }

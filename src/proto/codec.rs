@@ -12,7 +12,7 @@
 //! consumed. A header announcing more than [`MAX_DATA_LEN`] is rejected as
 //! soon as its 17 bytes are in, before any room is made for its data.
 
-use super::frame::{CRC16, Direction, MAGIC, MAX_DATA_LEN, field};
+use super::frame::{CRC16, Direction, FrameRepr, MAGIC, MAX_DATA_LEN, field};
 use std::fmt;
 
 /// A decoded frame that owns its data.
@@ -142,6 +142,23 @@ impl FrameDecoder {
             self.pos = 0;
         }
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// The whole, valid frame at the start of `bytes`, read in place, and
+    /// its length — only while nothing is buffered and the decoder is not
+    /// resynchronising (the common case: one read, whole frames). Counts
+    /// toward [`FrameDecoder::offset`]. `None`: `feed` the bytes instead.
+    pub fn take_whole<'a>(&mut self, bytes: &'a [u8]) -> Option<(FrameRepr<'a>, usize)> {
+        if self.buffered() > 0 || !matches!(self.state, State::Head) {
+            return None;
+        }
+        let f = FrameRepr::parse(bytes).ok()?;
+        if f.data.len() > self.max_len {
+            return None;
+        }
+        let n = f.buffer_len();
+        self.offset += n as u64;
+        Some((f, n))
     }
 
     /// Bytes held and not yet consumed [B].

@@ -7,23 +7,21 @@
 
 use super::canon;
 use super::codes::{BizCode, Command, ResultCode};
-use super::frame::{Direction, FrameRepr, VERSION};
+use super::frame::{CRC16, Direction, FrameRepr, MAGIC, MAX_DATA_LEN, VERSION, field};
 use super::messages::{Reply, Request};
 use super::schema::{self, Checked, Issue, Mode};
 use super::sign::{self, SignAlgo, SignCheck};
 use serde_json::{Map, Value};
-use std::fmt::Write as _;
 
 /// Writes a request envelope around a canonical `data` array.
 pub fn request_body(data_json: &[u8], timestamp: i64, algo: SignAlgo) -> Vec<u8> {
-    let sign = sign::digest_hex(algo, data_json);
     let mut out = Vec::with_capacity(data_json.len() + 80);
     out.extend_from_slice(b"{\"data\":");
     out.extend_from_slice(data_json);
     out.extend_from_slice(b",\"sign\":\"");
-    out.extend_from_slice(sign.as_bytes());
+    sign::digest_hex_into(algo, data_json, &mut out);
     out.extend_from_slice(b"\",\"timestamp\":");
-    out.extend_from_slice(timestamp.to_string().as_bytes());
+    push_int(&mut out, timestamp);
     out.push(b'}');
     out
 }
@@ -33,35 +31,88 @@ pub fn reply_body(result: ResultCode, message: &str, timestamp: i64, data_json: 
     let mut out = Vec::with_capacity(data_json.len() + 80);
     out.extend_from_slice(b"{\"data\":");
     out.extend_from_slice(data_json);
-    let _ = write!(
-        VecWriter(&mut out),
-        ",\"resultCode\":{},\"resultMsg\":{},\"timestamp\":{}}}",
-        result.code(),
-        Value::String(message.to_string()),
-        timestamp
-    );
+    reply_tail(&mut out, result, message, timestamp);
     out
 }
 
-struct VecWriter<'a>(&'a mut Vec<u8>);
-
-impl std::fmt::Write for VecWriter<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
-    }
-}
-
-/// A signed request as one SZTC frame.
+/// A signed request as one SZTC frame, written in one buffer: header,
+/// `{"data":…` serialized in place, the sign of that slice, the rest of
+/// the envelope, then the header's length and the CRC.
 pub fn request_frame(req: &Request, packet_no: u32, timestamp: i64, algo: SignAlgo) -> Vec<u8> {
-    let body = request_body(&req.data_json(), timestamp, algo);
-    frame_bytes(req.command().code(), packet_no, Direction::Request, &body)
+    let mut out = Vec::with_capacity(512);
+    out.resize(field::HEADER_LEN, 0);
+    out.extend_from_slice(b"{\"data\":");
+    let data_start = out.len();
+    req.write_data_json(&mut out);
+    let mut sign = Vec::with_capacity(40);
+    sign::digest_hex_into(algo, &out[data_start..], &mut sign);
+    out.extend_from_slice(b",\"sign\":\"");
+    out.extend_from_slice(&sign);
+    out.extend_from_slice(b"\",\"timestamp\":");
+    push_int(&mut out, timestamp);
+    out.push(b'}');
+    finish_frame(out, req.command().code(), packet_no, Direction::Request)
 }
 
-/// A reply as one SZTC frame (`packet_no` is the request's).
+/// Fills the header of a frame whose body follows it in `out`, appends
+/// the CRC. Bodies over 10 MiB give an empty vector (as [`frame_bytes`]).
+fn finish_frame(mut out: Vec<u8>, command: u16, packet_no: u32, direction: Direction) -> Vec<u8> {
+    let len = out.len() - field::HEADER_LEN;
+    if len > MAX_DATA_LEN {
+        return Vec::new();
+    }
+    out[field::MAGIC].copy_from_slice(MAGIC);
+    out[field::VERSION_MAJOR] = VERSION.0;
+    out[field::VERSION_MINOR] = VERSION.1;
+    out[field::PACKET_NO].copy_from_slice(&packet_no.to_be_bytes());
+    out[field::LENGTH].copy_from_slice(&(len as u32).to_be_bytes());
+    out[field::DIRECTION] = direction.byte();
+    out[field::COMMAND].copy_from_slice(&command.to_be_bytes());
+    let crc = CRC16.checksum(&out);
+    out.extend_from_slice(&crc.to_be_bytes());
+    out
+}
+
+/// Appends an integer's decimal text.
+fn push_int(out: &mut Vec<u8>, n: i64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut u = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// A reply as one SZTC frame (`packet_no` is the request's), written in
+/// one buffer like [`request_frame`].
 pub fn reply_frame(rep: &Reply, result: ResultCode, packet_no: u32, timestamp: i64) -> Vec<u8> {
-    let body = reply_body(result, result.message(), timestamp, &rep.data_json());
-    frame_bytes(rep.command().code(), packet_no, Direction::Reply, &body)
+    let mut out = Vec::with_capacity(256);
+    out.resize(field::HEADER_LEN, 0);
+    out.extend_from_slice(b"{\"data\":");
+    rep.write_data_json(&mut out);
+    reply_tail(&mut out, result, result.message(), timestamp);
+    finish_frame(out, rep.command().code(), packet_no, Direction::Reply)
+}
+
+/// The reply envelope after `data`: code, message, timestamp.
+fn reply_tail(out: &mut Vec<u8>, result: ResultCode, message: &str, timestamp: i64) {
+    out.extend_from_slice(b",\"resultCode\":");
+    push_int(out, result.code());
+    out.extend_from_slice(b",\"resultMsg\":");
+    // A JSON string (escaped as serde_json does: canonical).
+    let _ = serde_json::to_writer(&mut *out, message);
+    out.extend_from_slice(b",\"timestamp\":");
+    push_int(out, timestamp);
+    out.push(b'}');
 }
 
 /// Wraps an envelope in a frame. Bodies over 10 MiB come out empty-bodied
@@ -387,4 +438,71 @@ fn check_scalar(
             (errs.len() == before).then_some(out)
         }
     }
+}
+
+/// The fast path of [`decode`] for a request: `Some` only when the body is
+/// exactly `{"data":[…],"sign":"…","timestamp":N}`, the data is clean and
+/// canonical ([`clean_items`](super::clean::clean_items)), the sign matches
+/// those bytes, and the items read. Then it equals what [`decode`] and
+/// [`Decoded::typed_request`] give for the same bytes (with the timestamp in
+/// seconds); in every other case the caller takes [`decode`], which says
+/// what is wrong. No intermediate tree, no copy of the data.
+pub fn decode_request_fast(command: u16, bytes: &[u8], algo: SignAlgo) -> Option<(Request, i64)> {
+    let cmd = Command::from_code(command)?;
+    let rest = bytes.strip_prefix(b"{\"data\":")?;
+    let (rest, timestamp) = split_timestamp(rest)?;
+    let (data, sign) = split_quoted(rest, b",\"sign\":\"")?;
+    let hex_ok = sign.len() == 40 || sign.len() == 32;
+    if !hex_ok
+        || !super::clean::clean_items(schema::request_schema(cmd), data)
+        || !sign::verify_canonical(algo, data, sign)
+    {
+        return None;
+    }
+    Some((Request::from_data_slice(cmd, data).ok()?, timestamp))
+}
+
+/// The fast path of [`decode`] for a reply (see [`decode_request_fast`]):
+/// `{"data":[…],"resultCode":N,"resultMsg":"…","timestamp":N}`, unsigned.
+/// Returns the typed reply, `resultCode` and the timestamp.
+pub fn decode_reply_fast(command: u16, bytes: &[u8]) -> Option<(Reply, i64, i64)> {
+    let cmd = Command::from_code(command)?;
+    let rest = bytes.strip_prefix(b"{\"data\":")?;
+    let (rest, timestamp) = split_timestamp(rest)?;
+    let (rest, msg) = split_quoted(rest, b",\"resultMsg\":\"")?;
+    let at = rest.windows(14).rposition(|w| w == b",\"resultCode\":")?;
+    let (data, code) = (&rest[..at], &rest[at + 14..]);
+    let code_ok = !code.is_empty()
+        && code.len() <= 18
+        && code
+            .iter()
+            .enumerate()
+            .all(|(i, b)| b.is_ascii_digit() || (i == 0 && *b == b'-' && code.len() > 1));
+    let msg_ok = !msg.iter().any(|&b| b == b'\\' || b == b'"' || b < 0x20)
+        && std::str::from_utf8(msg).is_ok_and(|m| m.chars().count() <= 255);
+    if !code_ok || !msg_ok || !super::clean::clean_items(schema::reply_schema(cmd), data) {
+        return None;
+    }
+    let code: i64 = std::str::from_utf8(code).ok()?.parse().ok()?;
+    Some((Reply::from_data_slice(cmd, data).ok()?, code, timestamp))
+}
+
+/// `…,"timestamp":N}` → (`…`, N) for a clean timestamp (seconds, 4 bytes).
+fn split_timestamp(b: &[u8]) -> Option<(&[u8], i64)> {
+    let b = b.strip_suffix(b"}")?;
+    let digits = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 10 || (digits > 1 && b[b.len() - digits] == b'0') {
+        return None;
+    }
+    let (head, num) = b.split_at(b.len() - digits);
+    let head = head.strip_suffix(b",\"timestamp\":")?;
+    let n: i64 = std::str::from_utf8(num).ok()?.parse().ok()?;
+    (n <= u32::MAX as i64).then_some((head, n))
+}
+
+/// `…<key>"text"` → (`…`, `text`) where `key` ends with the opening quote.
+fn split_quoted<'a>(b: &'a [u8], key: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+    let b = b.strip_suffix(b"\"")?;
+    let at = b.windows(key.len()).rposition(|w| w == key)?;
+    Some((&b[..at], &b[at + key.len()..]))
 }

@@ -40,18 +40,105 @@ impl std::fmt::Display for Amount {
     }
 }
 
+/// serde_json's marker for a number written or read as its exact text
+/// (the `arbitrary_precision` feature; `serde_json::Number` serializes
+/// through it too).
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+impl Amount {
+    /// The two-decimal text (as [`Display`](std::fmt::Display)) into `buf`,
+    /// without `core::fmt`.
+    pub fn write_into(self, buf: &mut [u8; 40]) -> &str {
+        let r = self
+            .0
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        // At most 2 decimals now: scale the mantissa to exactly 2.
+        let mut m = r.mantissa();
+        for _ in r.scale()..2 {
+            m *= 10;
+        }
+        let neg = m < 0;
+        let mut u = m.unsigned_abs();
+        let mut i = buf.len();
+        let mut digits = 0;
+        while u > 0 || digits < 3 {
+            if digits == 2 {
+                i -= 1;
+                buf[i] = b'.';
+            }
+            i -= 1;
+            buf[i] = b'0' + (u % 10) as u8;
+            u /= 10;
+            digits += 1;
+        }
+        if neg {
+            i -= 1;
+            buf[i] = b'-';
+        }
+        std::str::from_utf8(&buf[i..]).unwrap_or("0.00")
+    }
+}
+
 impl Serialize for Amount {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // With serde_json's arbitrary_precision a Number keeps this text.
-        let n =
-            serde_json::Number::from_str(&self.to_string()).map_err(serde::ser::Error::custom)?;
-        n.serialize(s)
+        // Written as a JSON number with exactly this text (two decimals).
+        use serde::ser::SerializeStruct;
+        let mut buf = [0u8; 40];
+        let text = self.write_into(&mut buf);
+        let mut st = s.serialize_struct(NUMBER_TOKEN, 1)?;
+        st.serialize_field(NUMBER_TOKEN, text)?;
+        st.end()
     }
 }
 
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        rust_decimal::serde::arbitrary_precision::deserialize(d).map(Amount)
+        use serde::de::{Error, MapAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Amount;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a decimal number")
+            }
+            fn visit_i64<E: Error>(self, v: i64) -> Result<Amount, E> {
+                Ok(Amount(Decimal::from(v)))
+            }
+            fn visit_u64<E: Error>(self, v: u64) -> Result<Amount, E> {
+                Ok(Amount(Decimal::from(v)))
+            }
+            fn visit_f64<E: Error>(self, v: f64) -> Result<Amount, E> {
+                Decimal::from_f64_retain(v)
+                    .map(Amount)
+                    .ok_or_else(|| E::custom(format!("{v} is not a decimal")))
+            }
+            // A number's exact text, as serde_json hands it over.
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Amount, A::Error> {
+                struct Text;
+                impl<'de> serde::de::DeserializeSeed<'de> for Text {
+                    type Value = Decimal;
+                    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Decimal, D::Error> {
+                        struct T;
+                        impl Visitor<'_> for T {
+                            type Value = Decimal;
+                            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                                f.write_str("number text")
+                            }
+                            fn visit_str<E: Error>(self, s: &str) -> Result<Decimal, E> {
+                                Decimal::from_str(s)
+                                    .or_else(|_| Decimal::from_scientific(s))
+                                    .map_err(|e| E::custom(format!("`{s}`: {e}")))
+                            }
+                        }
+                        d.deserialize_str(T)
+                    }
+                }
+                match map.next_key::<&str>()? {
+                    Some(k) if k == NUMBER_TOKEN => Ok(Amount(map.next_value_seed(Text)?)),
+                    _ => Err(A::Error::custom("expected a number")),
+                }
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -504,6 +591,29 @@ macro_rules! message_enum {
                 })
             }
 
+            /// Appends the `data` array, canonical (keys sorted, compact).
+            pub fn write_data_json(&self, out: &mut Vec<u8>) {
+                let start = out.len();
+                let r = match self {
+                    $($name::$variant(v) => serde_json::to_writer(&mut *out, v)),*
+                };
+                // Cannot fail (string keys, finite numbers); see data_json.
+                if r.is_err() {
+                    out.truncate(start);
+                    out.extend_from_slice(b"[]");
+                }
+            }
+
+            /// Reads `data` (a JSON array) of `cmd` straight from its bytes.
+            /// For bytes a table check found clean (see
+            /// `schema::clean_items`): it then gives what the checked path
+            /// gives.
+            pub fn from_data_slice(cmd: Command, data: &[u8]) -> Result<$name, serde_json::Error> {
+                Ok(match cmd {
+                    $(Command::$variant => $name::$variant(serde_json::from_slice(data)?)),*
+                })
+            }
+
             /// The `data` array, canonical (keys sorted, compact).
             pub fn data_json(&self) -> Vec<u8> {
                 // Serializing these types cannot fail (string keys, finite
@@ -574,5 +684,34 @@ message_enum! {
         Coupon(CouponReply),
         Book(BookReply),
         BookConfirm(BookConfirmReply),
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn amount_text_matches_display_and_reads_back() {
+        let mut x: u64 = 7;
+        for i in 0..20_000i64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let scale = (x % 5) as u32;
+            let m = (x >> 8) as i64 % 10_000_000_000 * if i % 3 == 0 { -1 } else { 1 };
+            let a = Amount(Decimal::new(m, scale));
+            let mut buf = [0u8; 40];
+            let text = a.write_into(&mut buf).to_string();
+            assert_eq!(text, a.to_string(), "{m}e-{scale}");
+            assert_eq!(serde_json::to_string(&a).unwrap(), text);
+            let back: Amount = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.to_string(), text);
+            // Through a Value too (the lenient reader's path).
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(Amount::deserialize(&v).unwrap().to_string(), text);
+        }
+        assert_eq!(Amount::new(-5).to_string(), "-0.05");
+        assert!(serde_json::from_str::<Amount>("\"1.00\"").is_err());
     }
 }

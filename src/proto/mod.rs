@@ -14,6 +14,7 @@
 
 pub mod canon;
 pub mod check;
+pub mod clean;
 pub mod codec;
 pub mod codes;
 pub mod envelope;

@@ -73,10 +73,31 @@ pub fn sign_slice(algo: SignAlgo, bytes: &[u8]) -> Result<String, CanonError> {
 
 /// Lowercase hex digest of `bytes` (already canonical).
 pub fn digest_hex(algo: SignAlgo, bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(40);
+    digest_hex_into(algo, bytes, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends the lowercase hex digest of `bytes` (already canonical).
+pub fn digest_hex_into(algo: SignAlgo, bytes: &[u8], out: &mut Vec<u8>) {
     match algo {
-        SignAlgo::Sha1 => hex::encode(sha1::Sha1::digest(bytes)),
-        SignAlgo::Md5 => hex::encode(md5::Md5::digest(bytes)),
+        SignAlgo::Sha1 => super::hex::encode_into(&sha1::Sha1::digest(bytes), out),
+        SignAlgo::Md5 => super::hex::encode_into(&md5::Md5::digest(bytes), out),
     }
+}
+
+/// True when `claimed` (hex, either case) is the sign of `canonical`,
+/// bytes already in canonical form. Constant-time in the comparison.
+pub fn verify_canonical(algo: SignAlgo, canonical: &[u8], claimed: &[u8]) -> bool {
+    let mut mine = Vec::with_capacity(40);
+    digest_hex_into(algo, canonical, &mut mine);
+    if mine.len() != claimed.len() {
+        return false;
+    }
+    mine.iter()
+        .zip(claimed)
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y.to_ascii_lowercase()))
+        == 0
 }
 
 /// The sign of a JSON value: digest of its canonical form.

@@ -150,22 +150,90 @@ impl std::str::FromStr for DateTime {
     }
 }
 
+impl DateTime {
+    /// `yyyy-MM-dd HH:mm:ss` into `buf`, without `core::fmt`; `None` for
+    /// years outside 0000–9999 (the [`Display`](fmt::Display) form then).
+    pub fn write_into(self, buf: &mut [u8; 19]) -> Option<&str> {
+        let (y, m, d) = civil_from_days(self.day());
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
+        let s = self.second_of_day();
+        let two = |b: &mut [u8], v: i64| {
+            b[0] = b'0' + (v / 10) as u8;
+            b[1] = b'0' + (v % 10) as u8;
+        };
+        two(&mut buf[0..2], y / 100);
+        two(&mut buf[2..4], y % 100);
+        buf[4] = b'-';
+        two(&mut buf[5..7], m as i64);
+        buf[7] = b'-';
+        two(&mut buf[8..10], d as i64);
+        buf[10] = b' ';
+        two(&mut buf[11..13], s / 3600);
+        buf[13] = b':';
+        two(&mut buf[14..16], s / 60 % 60);
+        buf[16] = b':';
+        two(&mut buf[17..19], s % 60);
+        std::str::from_utf8(buf).ok()
+    }
+}
+
 impl Serialize for DateTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let mut buf = [0u8; 19];
+        match self.write_into(&mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.collect_str(self),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for DateTime {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        DateTime::parse(&s).map_err(serde::de::Error::custom)
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = DateTime;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a DateTime string yyyy-MM-dd HH:mm:ss")
+            }
+            // Borrowed or transient text alike: no copy.
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<DateTime, E> {
+                DateTime::parse(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn write_into_matches_display() {
+        let mut x: i64 = 1;
+        for i in 0..20_000i64 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            // Years 0000–9999 and a margin outside.
+            let t = DateTime(x.rem_euclid(320_000_000_000) - 62_200_000_000 + i);
+            let mut buf = [0u8; 19];
+            match t.write_into(&mut buf) {
+                Some(s) => assert_eq!(s, t.to_string()),
+                None => assert!(!(0..=9999).contains(&civil_from_days(t.day()).0)),
+            }
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(json, format!("\"{t}\""));
+            if let Some(s) = t.write_into(&mut buf) {
+                assert_eq!(
+                    serde_json::from_str::<DateTime>(&format!("\"{s}\"")).unwrap(),
+                    t
+                );
+            }
+        }
+    }
 
     #[test]
     fn known_dates() {

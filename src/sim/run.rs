@@ -1249,57 +1249,74 @@ impl<'a> Sim<'a> {
 
     /// Bytes from the platform reach the garage.
     fn garage_receive(&mut self, t: SimTime, bytes: &[u8]) {
-        self.link.garage_decoder.feed(bytes);
+        let mut rest = bytes;
+        while let Some((f, n)) = self.link.garage_decoder.take_whole(rest) {
+            self.garage_frame(t, f.command, f.packet_no, f.direction, f.data);
+            rest = &rest[n..];
+        }
+        if rest.is_empty() {
+            return;
+        }
+        self.link.garage_decoder.feed(rest);
         loop {
             match self.link.garage_decoder.decode() {
-                Ok(Some(f)) => {
-                    let d = envelope::decode(
-                        f.command,
-                        f.direction,
-                        &f.data,
-                        SignAlgo::Sha1,
-                        Mode::Lenient,
-                    );
-                    if f.direction == Direction::Reply {
-                        // An answer to one of our uplinks: acknowledged.
-                        if d.accepted() {
-                            self.stats.garage_frames_verified += 1;
-                            self.link.unacked.remove(&f.packet_no);
-                        } else {
-                            self.stats.garage_frames_rejected += 1;
-                        }
-                        continue;
-                    }
-                    match d.typed_request() {
-                        Some(Ok(req)) if d.accepted() => {
-                            self.stats.garage_frames_verified += 1;
-                            let rep = self.garage_handle_downlink(t, req);
-                            if let Some(rep) = rep {
-                                let body = envelope::reply_frame(
-                                    &rep,
-                                    ResultCode::Ok,
-                                    f.packet_no,
-                                    t.secs() + DAY0.0,
-                                );
-                                if self.link.up {
-                                    let at = self.up_time(t);
-                                    self.stats.frames_sent += 1;
-                                    self.q.schedule(
-                                        at,
-                                        Ev::Uplink {
-                                            epoch: self.link.epoch,
-                                            bytes: body,
-                                            seq: 0,
-                                        },
-                                    );
-                                }
-                            }
-                        }
-                        _ => self.stats.garage_frames_rejected += 1,
-                    }
-                }
+                Ok(Some(f)) => self.garage_frame(t, f.command, f.packet_no, f.direction, &f.data),
                 Ok(None) => break,
                 Err(_) => self.stats.garage_frames_rejected += 1,
+            }
+        }
+    }
+
+    /// One frame from the platform: a reply to an uplink, or a downlink.
+    fn garage_frame(
+        &mut self,
+        t: SimTime,
+        command: u16,
+        packet_no: u32,
+        direction: Direction,
+        data: &[u8],
+    ) {
+        if direction == Direction::Reply {
+            // An answer to one of our uplinks: acknowledged.
+            let ok = envelope::decode_reply_fast(command, data).is_some()
+                || envelope::decode(command, direction, data, SignAlgo::Sha1, Mode::Lenient)
+                    .accepted();
+            if ok {
+                self.stats.garage_frames_verified += 1;
+                self.link.unacked.remove(&packet_no);
+            } else {
+                self.stats.garage_frames_rejected += 1;
+            }
+            return;
+        }
+        let req = match envelope::decode_request_fast(command, data, SignAlgo::Sha1) {
+            Some((req, _)) => Some(req),
+            None => {
+                let d = envelope::decode(command, direction, data, SignAlgo::Sha1, Mode::Lenient);
+                match d.typed_request() {
+                    Some(Ok(req)) if d.accepted() => Some(req),
+                    _ => None,
+                }
+            }
+        };
+        let Some(req) = req else {
+            self.stats.garage_frames_rejected += 1;
+            return;
+        };
+        self.stats.garage_frames_verified += 1;
+        if let Some(rep) = self.garage_handle_downlink(t, req) {
+            let body = envelope::reply_frame(&rep, ResultCode::Ok, packet_no, t.secs() + DAY0.0);
+            if self.link.up {
+                let at = self.up_time(t);
+                self.stats.frames_sent += 1;
+                self.q.schedule(
+                    at,
+                    Ev::Uplink {
+                        epoch: self.link.epoch,
+                        bytes: body,
+                        seq: 0,
+                    },
+                );
             }
         }
     }

@@ -1,0 +1,252 @@
+//! The fast path of the table check: does a `data` array, as received,
+//! need any reading at all?
+//!
+//! [`clean_items`] walks the bytes once, without building anything, and
+//! answers true only when the full check ([`schema::check_item`]) would
+//! find **nothing** — no error and no deviation — *and* the bytes are
+//! already in canonical form (keys in byte order at every depth, compact,
+//! strings without escapes). Then the sign can be checked over the bytes
+//! as they are and the typed items read straight from them
+//! (`Request::from_data_slice`), which gives what the full path gives.
+//! Anything else — an escape, a stray space, an unknown key, a string
+//! where a number belongs, a timestamp in milliseconds — answers false and
+//! the caller takes the full path, which explains what it found.
+//!
+//! parksim's own frames, and those of any garage system that writes
+//! canonical JSON, always take the fast path.
+
+use super::schema::{Field, Presence, Schema, Ty};
+use super::time::{DateTime, parse_date, parse_time};
+
+/// See the module doc. `schema` is the interface's item table (`None`:
+/// an interface without data, whose array must be empty).
+pub fn clean_items(schema: Option<&Schema>, data: &[u8]) -> bool {
+    let mut c = Cur { b: data, i: 0 };
+    let ok = match schema {
+        None => c.eat(b'[') && c.eat(b']'),
+        Some(s) => {
+            if !c.eat(b'[') || c.peek() == Some(b']') {
+                return false; // not an array, or empty: the full path reports
+            }
+            loop {
+                if !object(&mut c, s) {
+                    return false;
+                }
+                if c.eat(b',') {
+                    continue;
+                }
+                break c.eat(b']');
+            }
+        }
+    };
+    ok && c.i == data.len()
+}
+
+struct Cur<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Cur<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn lit(&mut self, word: &[u8]) -> bool {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A string without escapes or control characters; its content.
+    fn string(&mut self) -> Option<&'a [u8]> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        let start = self.i;
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    let s = &self.b[start..self.i];
+                    self.i += 1;
+                    return Some(s);
+                }
+                b'\\' | 0..=0x1F => return None,
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    /// A JSON number's text (grammar checked).
+    fn number(&mut self) -> Option<&'a [u8]> {
+        let start = self.i;
+        self.eat(b'-');
+        match self.peek()? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.eat(b'.') {
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return None;
+            }
+            self.digits();
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if !self.eat(b'+') {
+                self.eat(b'-');
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return None;
+            }
+            self.digits();
+        }
+        Some(&self.b[start..self.i])
+    }
+
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+    }
+}
+
+/// An object of `schema`: keys strictly increasing, each known, each value
+/// clean, every required field present and not null.
+fn object(c: &mut Cur, schema: &Schema) -> bool {
+    if !c.eat(b'{') {
+        return false;
+    }
+    let mut required = schema
+        .fields
+        .iter()
+        .filter(|f| f.presence == Presence::Required)
+        .count();
+    let mut last: &[u8] = &[];
+    if !c.eat(b'}') {
+        loop {
+            let Some(key) = c.string() else {
+                return false;
+            };
+            if key <= last || !c.eat(b':') {
+                return false; // out of order or a duplicate: not canonical
+            }
+            last = key;
+            let Some(f) = schema.fields.iter().find(|f| f.name.as_bytes() == key) else {
+                return false;
+            };
+            if c.lit(b"null") {
+                if f.presence == Presence::Required {
+                    return false;
+                }
+            } else {
+                if !field(c, f) {
+                    return false;
+                }
+                required -= usize::from(f.presence == Presence::Required);
+            }
+            if c.eat(b',') {
+                continue;
+            }
+            if !c.eat(b'}') {
+                return false;
+            }
+            break;
+        }
+    }
+    required == 0
+}
+
+fn field(c: &mut Cur, f: &Field) -> bool {
+    // An extension's presence is a deviation (code 1000).
+    f.presence != Presence::Extension && value(c, &f.ty)
+}
+
+fn int_text(t: &[u8]) -> Option<i64> {
+    if t.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        return None;
+    }
+    std::str::from_utf8(t).ok()?.parse().ok()
+}
+
+fn value(c: &mut Cur, ty: &Ty) -> bool {
+    match *ty {
+        Ty::Str(max) => match c.string() {
+            Some(s) => max.is_none_or(|m| {
+                s.len() <= m || s.iter().filter(|&&b| (b & 0xC0) != 0x80).count() <= m
+            }),
+            None => false,
+        },
+        Ty::Uuid => c
+            .string()
+            .is_some_and(|s| s.len() == 32 && s.iter().all(u8::is_ascii_hexdigit)),
+        Ty::Int(values) => c
+            .number()
+            .and_then(int_text)
+            .is_some_and(|n| values.is_none_or(|v| v.contains(&n))),
+        Ty::IntRange(lo, hi) => c
+            .number()
+            .and_then(int_text)
+            .is_some_and(|n| (lo..=hi).contains(&n)),
+        Ty::Double(lo, hi) => c.number().is_some_and(|t| {
+            std::str::from_utf8(t)
+                .ok()
+                .and_then(|t| t.parse::<f64>().ok())
+                .is_some_and(|f| (lo..=hi).contains(&f))
+        }),
+        Ty::Decimal => c.number().is_some_and(|t| {
+            std::str::from_utf8(t)
+                .ok()
+                .and_then(|t| t.parse::<rust_decimal::Decimal>().ok())
+                .is_some_and(|d| d.scale() <= 2)
+        }),
+        Ty::DateTime => c
+            .string()
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .is_some_and(|s| DateTime::parse(s).is_ok()),
+        Ty::Date => c
+            .string()
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .is_some_and(|s| parse_date(s).is_ok()),
+        Ty::Time => c
+            .string()
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .is_some_and(|s| parse_time(s).is_ok()),
+        Ty::Timestamp => c
+            .number()
+            .and_then(int_text)
+            .is_some_and(|n| (0..=u32::MAX as i64).contains(&n)),
+        Ty::Bool => c.lit(b"true") || c.lit(b"false"),
+        Ty::Object(s) => object(c, s),
+        Ty::List(inner) => {
+            if !c.eat(b'[') {
+                return false;
+            }
+            if c.eat(b']') {
+                return true;
+            }
+            loop {
+                if !value(c, inner) {
+                    return false;
+                }
+                if c.eat(b',') {
+                    continue;
+                }
+                return c.eat(b']');
+            }
+        }
+    }
+}

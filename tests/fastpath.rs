@@ -1,0 +1,238 @@
+//! The decode fast path (`decode_request_fast`, `decode_reply_fast`) must
+//! never disagree with the full reader: whenever it answers, the full
+//! `decode` accepts the same bytes with no deviation and reads the same
+//! typed message. And it must actually answer for canonical frames, or it
+//! would be dead weight.
+
+use parksim::proto::envelope::{self, decode, decode_reply_fast, decode_request_fast};
+use parksim::proto::messages::{Reply, Request};
+use parksim::proto::{Command, Direction, Mode, ResultCode, SignAlgo};
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/fixtures/appendix-b");
+
+/// Every Appendix B body, with its interface code and direction.
+fn fixtures() -> Vec<(u16, Direction, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(DIR).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".json") {
+            continue;
+        }
+        let code: u16 = name.split('-').nth(1).unwrap().parse().unwrap();
+        let dir = if name.contains("-request") {
+            Direction::Request
+        } else {
+            Direction::Reply
+        };
+        out.push((code, dir, std::fs::read(&p).unwrap()));
+    }
+    assert!(out.len() >= 38, "fixtures missing");
+    out
+}
+
+/// The implication checked everywhere: fast ⇒ full agrees.
+fn agree(code: u16, dir: Direction, body: &[u8]) -> bool {
+    match dir {
+        Direction::Request => {
+            let Some((req, ts)) = decode_request_fast(code, body, SignAlgo::Sha1) else {
+                return false;
+            };
+            for mode in [Mode::Lenient, Mode::Strict] {
+                let d = decode(code, dir, body, SignAlgo::Sha1, mode);
+                assert!(d.accepted(), "fast accepted what full refused: {d:?}");
+                assert!(d.deviations.is_empty() && d.errors.is_empty());
+                assert_eq!(d.typed_request().unwrap().unwrap(), req);
+                assert_eq!(d.timestamp, Some(ts));
+            }
+            true
+        }
+        Direction::Reply => {
+            let Some((rep, rc, ts)) = decode_reply_fast(code, body) else {
+                return false;
+            };
+            for mode in [Mode::Lenient, Mode::Strict] {
+                let d = decode(code, dir, body, SignAlgo::Sha1, mode);
+                assert!(d.accepted(), "fast accepted what full refused: {d:?}");
+                assert!(d.deviations.is_empty() && d.errors.is_empty());
+                assert_eq!(d.typed_reply().unwrap().unwrap(), rep);
+                assert_eq!((d.result_code, d.timestamp), (Some(rc), Some(ts)));
+            }
+            true
+        }
+    }
+}
+
+/// Canonical bodies made from every fixture's typed message.
+fn canonical_bodies() -> Vec<(u16, Direction, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (code, dir, body) in fixtures() {
+        let d = decode(code, dir, &body, SignAlgo::Sha1, Mode::Lenient);
+        match dir {
+            Direction::Request => {
+                if let Some(Ok(req)) = d.typed_request() {
+                    out.push((
+                        code,
+                        dir,
+                        envelope::request_body(&req.data_json(), 1_600_000_000, SignAlgo::Sha1),
+                    ));
+                }
+            }
+            Direction::Reply => {
+                if let Some(Ok(rep)) = d.typed_reply() {
+                    out.push((
+                        code,
+                        dir,
+                        envelope::reply_body(
+                            ResultCode::Ok,
+                            "成功",
+                            1_600_000_000,
+                            &rep.data_json(),
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn appendix_b_as_printed_never_disagrees() {
+    // Placeholder signs, millisecond timestamps, strings for numbers: the
+    // fast path must step aside for all of these.
+    for (code, dir, body) in fixtures() {
+        agree(code, dir, &body);
+    }
+}
+
+#[test]
+fn canonical_frames_take_the_fast_path() {
+    let bodies = canonical_bodies();
+    let mut fast = 0;
+    for (code, dir, body) in &bodies {
+        let d = decode(*code, *dir, body, SignAlgo::Sha1, Mode::Strict);
+        if d.accepted() {
+            assert!(
+                agree(*code, *dir, body),
+                "{code} {dir:?}: clean and canonical, yet not fast: {}",
+                String::from_utf8_lossy(body)
+            );
+            fast += 1;
+        }
+    }
+    // Most interfaces' typed examples are strict-clean once re-written.
+    assert!(
+        fast >= 25,
+        "only {fast} of {} took the fast path",
+        bodies.len()
+    );
+}
+
+#[test]
+fn mutated_bodies_never_disagree() {
+    let bodies = canonical_bodies();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let edits: &[&[u8]] = &[
+        b" ",
+        b"\\n",
+        b"\\\"",
+        b"\"",
+        b",",
+        b":",
+        b"1",
+        b"0",
+        b".",
+        b"e",
+        b"-",
+        b"a",
+        b"null",
+        b"true",
+        b"{}",
+        b"[]",
+        b"\xE7\xB2\xA4",
+        b"\xFF",
+        b"A",
+    ];
+    let (mut tried, mut fast) = (0, 0);
+    for (code, dir, body) in &bodies {
+        // Mutate inside `data`, then re-sign, so the sign cannot hide a
+        // disagreement about the data.
+        let d = decode(*code, *dir, body, SignAlgo::Sha1, Mode::Lenient);
+        let data = serde_json::to_vec(&d.body["data"]).unwrap();
+        for _ in 0..300 {
+            let mut m = data.clone();
+            let at = 1 + (next() as usize) % (m.len() - 1);
+            let e = edits[(next() as usize) % edits.len()];
+            match next() % 3 {
+                0 => {
+                    m.splice(at..at, e.iter().copied());
+                }
+                1 => {
+                    let end = (at + e.len()).min(m.len());
+                    m.splice(at..end, e.iter().copied());
+                }
+                _ => {
+                    m.remove(at);
+                }
+            }
+            let b = match dir {
+                Direction::Request => envelope::request_body(&m, 1_600_000_000, SignAlgo::Sha1),
+                Direction::Reply => envelope::reply_body(ResultCode::Ok, "ok", 1_600_000_000, &m),
+            };
+            tried += 1;
+            fast += usize::from(agree(*code, *dir, &b));
+        }
+    }
+    assert!(tried > 10_000 && fast > 0, "{tried} tried, {fast} fast");
+}
+
+#[test]
+fn envelope_variants_step_aside() {
+    let req = Request::Heartbeat(vec![]);
+    let ok = envelope::request_body(&req.data_json(), 1_600_000_000, SignAlgo::Sha1);
+    let code = Command::Heartbeat.code();
+    assert!(agree(code, Direction::Request, &ok));
+    let cases: Vec<Vec<u8>> = vec![
+        // milliseconds: a deviation
+        envelope::request_body(b"[]", 1_600_000_000_000, SignAlgo::Sha1),
+        // a space, an extra key, another key order, a bad sign
+        String::from_utf8(ok.clone())
+            .unwrap()
+            .replacen(":[]", ": []", 1)
+            .into_bytes(),
+        String::from_utf8(ok.clone())
+            .unwrap()
+            .replacen("{", "{\"x\":1,", 1)
+            .into_bytes(),
+        String::from_utf8(ok.clone())
+            .unwrap()
+            .replacen("\"sign\"", "\"sigN\"", 1)
+            .into_bytes(),
+        String::from_utf8(ok.clone())
+            .unwrap()
+            .replacen("\"sign\":\"", "\"sign\":\"0", 1)
+            .into_bytes(),
+        // data in a heartbeat
+        envelope::request_body(b"[{}]", 1_600_000_000, SignAlgo::Sha1),
+    ];
+    for c in cases {
+        assert!(
+            decode_request_fast(code, &c, SignAlgo::Sha1).is_none(),
+            "{}",
+            String::from_utf8_lossy(&c)
+        );
+    }
+    // A reply body is not a request and the other way round.
+    let rep = envelope::reply_body(ResultCode::Ok, "成功", 1_600_000_000, b"[]");
+    assert!(decode_request_fast(code, &rep, SignAlgo::Sha1).is_none());
+    assert!(decode_reply_fast(code, &ok).is_none());
+    assert!(agree(code, Direction::Reply, &rep));
+    let _ = Reply::Heartbeat(vec![]);
+}
