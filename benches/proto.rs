@@ -1,4 +1,7 @@
-//! Encode+sign and decode+verify of a typical 5004 (vehicle entry) frame.
+//! Encode+sign and decode+verify of a typical 5004 (vehicle entry) frame:
+//! the full reader (any input, every finding explained) and the fast path
+//! (clean canonical frames, the platform's common case), and the
+//! primitives under them.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use parksim::proto::codec::FrameDecoder;
@@ -54,6 +57,21 @@ fn bench(c: &mut Criterion) {
             e.typed_request().unwrap().unwrap()
         })
     });
+    g.bench_function("decode_verify_fast", |b| {
+        b.iter(|| {
+            let mut d = FrameDecoder::new();
+            let (f, _) = d.take_whole(black_box(&frame)).unwrap();
+            envelope::decode_request_fast(f.command, f.data, SignAlgo::Sha1).unwrap()
+        })
+    });
+    g.bench_function("round_trip_fast", |b| {
+        b.iter(|| {
+            let bytes = envelope::request_frame(black_box(&req), 1, 1_793_577_661, SignAlgo::Sha1);
+            let mut d = FrameDecoder::new();
+            let (f, _) = d.take_whole(&bytes).unwrap();
+            envelope::decode_request_fast(f.command, f.data, SignAlgo::Sha1).unwrap()
+        })
+    });
     g.bench_function("round_trip", |b| {
         b.iter(|| {
             let bytes = envelope::request_frame(black_box(&req), 1, 1_793_577_661, SignAlgo::Sha1);
@@ -84,6 +102,14 @@ fn bench(c: &mut Criterion) {
         b.iter(|| parksim::proto::frame::CRC16.checksum(black_box(&frame)))
     });
     p.bench_function("serde_to_vec", |b| b.iter(|| black_box(&req).data_json()));
+    p.bench_function("clean_check", |b| {
+        b.iter(|| {
+            parksim::proto::clean::clean_items(
+                parksim::proto::schema::request_schema(parksim::proto::Command::Entry),
+                black_box(&data),
+            )
+        })
+    });
     p.bench_function("serde_from_slice", |b| {
         b.iter(|| serde_json::from_slice::<Vec<ParkRecordInfo>>(black_box(&data)).unwrap())
     });

@@ -269,3 +269,22 @@ fn bundled_session_decodes_cleanly() {
         .collect();
     assert_eq!(cmds, vec![1004, 3001, 5003, 5004, 1006, 5008, 5005, 5003]);
 }
+
+/// A reader that stops early (`| head`) ends the run quietly: no panic on
+/// the broken pipe.
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_parksim"))
+        .args(["run", "--days", "1", "--set", "warmup_days=0", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before the answer is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+}

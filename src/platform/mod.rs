@@ -207,8 +207,7 @@ impl Platform {
     ) -> Option<Vec<u8>> {
         self.stats.frames_received += 1;
         if direction == Direction::Reply {
-            let d = envelope::decode(command, direction, data, self.cfg.algo, self.cfg.mode);
-            return self.downlink_reply(packet_no, d);
+            return self.downlink_reply(packet_no, command, data);
         }
         let session = if self.cfg.accounts.is_empty() || self.logged_in.is_some() {
             Session::Open
@@ -686,14 +685,7 @@ impl Platform {
         };
         match http::parse_response(bytes) {
             Ok((200, body)) => {
-                let d = envelope::decode(
-                    cmd.code(),
-                    Direction::Reply,
-                    body,
-                    self.cfg.algo,
-                    self.cfg.mode,
-                );
-                let _ = self.downlink_reply(exchange, d);
+                let _ = self.downlink_reply(exchange, cmd.code(), body);
             }
             _ => {
                 self.pending.remove(&exchange);
@@ -721,17 +713,29 @@ impl Platform {
         envelope::request_frame(req, self.next_packet, now, self.cfg.algo)
     }
 
-    fn downlink_reply(&mut self, packet_no: u32, d: Decoded) -> Option<Vec<u8>> {
+    fn downlink_reply(&mut self, packet_no: u32, command: u16, data: &[u8]) -> Option<Vec<u8>> {
         let Some(cmd) = self.pending.remove(&packet_no) else {
             self.stats.unmatched_replies += 1;
             return None;
         };
-        if d.command != Some(cmd) {
+        if Command::from_code(command) != Some(cmd) {
             self.reject(ResultCode::Format.code());
             return None;
         }
-        match d.typed_reply() {
-            Some(Ok(rep)) => {
+        let rep = match envelope::decode_reply_fast(command, data) {
+            Some((rep, _, _)) => Some(rep),
+            None => envelope::decode(
+                command,
+                Direction::Reply,
+                data,
+                self.cfg.algo,
+                self.cfg.mode,
+            )
+            .typed_reply()
+            .and_then(Result::ok),
+        };
+        match rep {
+            Some(rep) => {
                 self.stats.frames_verified += 1;
                 self.stats.downlink_replies += 1;
                 let l = &mut self.ledger;
