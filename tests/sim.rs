@@ -255,3 +255,43 @@ fn https_transport_reconciles_too() {
     ));
     assert!(t.reconciled && t.frames_rejected == 0, "{t:?}");
 }
+
+/// A change (6001 operateType 2) moves the driver: pushed past the end of
+/// the run, changed drivers no longer arrive in it; a zero shift changes
+/// nothing about who arrives.
+#[test]
+fn a_booking_change_moves_the_arrival() {
+    let base = [
+        "days=2",
+        "warmup_days=0",
+        "demand.cancel=0",
+        "demand.no_show=0",
+        "demand.change=1",
+        "garage.reservable_stalls=150",
+    ];
+    let with = |shift: &str| {
+        let mut sets = base.to_vec();
+        sets.push(shift);
+        summary(&scenario("hospital", &sets))
+    };
+    let stay = with("demand.change_shift_min={dist=\"constant\",value=0}");
+    let away = with("demand.change_shift_min={dist=\"constant\",value=5000}");
+    assert!(stay.reserved_changed > 50, "{}", stay.reserved_changed);
+    assert!(away.reserved_changed > 50, "{}", away.reserved_changed);
+    // Shift 0: nearly every booked driver still comes.
+    assert!(
+        stay.reserved_arrived as f64 > 0.8 * stay.reserved_booked as f64,
+        "{} of {}",
+        stay.reserved_arrived,
+        stay.reserved_booked
+    );
+    // Shift 5000 min: the changed ones now come after the run.
+    assert!(
+        (away.reserved_arrived as f64) < 0.5 * stay.reserved_arrived as f64,
+        "{} vs {}",
+        away.reserved_arrived,
+        stay.reserved_arrived
+    );
+    assert!(stay.conservation_ok && away.conservation_ok);
+    assert!(stay.reconciled && away.reconciled);
+}

@@ -189,6 +189,10 @@ pub struct Demand {
     pub cancel: f64,
     #[serde(default)]
     pub change: f64,
+    /// How far a change (6001 operateType 2) moves the booked time [min]
+    /// (negative: earlier; default uniform −60..60).
+    #[serde(default = "default_change_shift")]
+    pub change_shift_min: DistSpec,
     /// Arrival minus booked time [min] (negative: early).
     #[serde(default = "default_offset")]
     pub arrival_offset_min: DistSpec,
@@ -223,6 +227,12 @@ fn default_lead() -> DistSpec {
     DistSpec::Uniform {
         low: 30.0,
         high: 1440.0,
+    }
+}
+fn default_change_shift() -> DistSpec {
+    DistSpec::Uniform {
+        low: -60.0,
+        high: 60.0,
     }
 }
 fn default_offset() -> DistSpec {
@@ -632,6 +642,12 @@ impl Scenario {
             &mut bad,
             "demand.arrival_offset_min",
             &d.arrival_offset_min,
+            false,
+        );
+        check_dist(
+            &mut bad,
+            "demand.change_shift_min",
+            &d.change_shift_min,
             false,
         );
         check_dist(&mut bad, "demand.stay_min", &d.stay_min, true);

@@ -189,7 +189,7 @@ enum Ev {
     Change(usize),
     Cancel(usize),
     Confirm(usize),
-    ReservedArrival(usize),
+    ReservedArrival(usize, u32),
     GateDone(usize),
     StayEnd(String),
     ExitDone(usize),
@@ -228,6 +228,13 @@ struct Resv {
     plate: String,
     /// Booked arrival time (overTime).
     booked: SimTime,
+    /// A changed time sent in a 6001 change, until the garage answers.
+    pending: Option<SimTime>,
+    /// Arrival minus booked time [ms]; `None`: the driver never comes.
+    offset_ms: Option<i64>,
+    /// Bumped when an accepted change moves the arrival: an arrival event
+    /// of an older generation is stale.
+    generation: u32,
     state: ResvState,
     no_show: bool,
 }
@@ -375,6 +382,7 @@ struct Sim<'a> {
     downlink: Dist,
     stay: Dist,
     offset: Dist,
+    change_shift: Dist,
     lead: Dist,
     next_plate: u64,
     control_pushes: u64,
@@ -555,6 +563,7 @@ impl<'a> Sim<'a> {
             downlink: build(&scn.network.downlink_ms)?,
             stay: build(&scn.demand.stay_min)?,
             offset: build(&scn.demand.arrival_offset_min)?,
+            change_shift: build(&scn.demand.change_shift_min)?,
             lead: build(&scn.demand.lead_time_min)?,
             next_plate: 0,
             control_pushes: 0,
@@ -729,6 +738,9 @@ impl<'a> Sim<'a> {
             code: format!("YD{:010}", i + 1),
             plate,
             booked,
+            pending: None,
+            offset_ms: None,
+            generation: 0,
             state: ResvState::Planned,
             no_show,
         });
@@ -747,9 +759,10 @@ impl<'a> Sim<'a> {
             );
         }
         if !cancel && !no_show {
-            let off = self.offset.sample(&mut self.rng);
-            let at = SimTime(booked.0 + (off * 60_000.0) as i64).max(SimTime(book_at.0 + 1000));
-            self.q.schedule(at, Ev::ReservedArrival(i));
+            let off = (self.offset.sample(&mut self.rng) * 60_000.0) as i64;
+            self.resvs[i].offset_ms = Some(off);
+            let at = SimTime(booked.0 + off).max(SimTime(book_at.0 + 1000));
+            self.q.schedule(at, Ev::ReservedArrival(i, 0));
         }
     }
 
@@ -874,6 +887,10 @@ impl<'a> Sim<'a> {
                 if self.resvs[i].state != ResvState::Booked {
                     return;
                 }
+                // The driver moves the booked time (at least a minute ahead).
+                let shift = self.change_shift.sample(&mut self.rng);
+                let moved = self.resvs[i].booked.0 + (shift * 60_000.0) as i64;
+                self.resvs[i].pending = Some(SimTime(moved.max(t.0 + 60_000)));
                 let req = self.book_request(i, t, 2);
                 self.stats.reserved_changed += u64::from(self.resvs[i].booked >= self.warm);
                 self.platform_send(t, Request::Book(vec![req]));
@@ -897,7 +914,10 @@ impl<'a> Sim<'a> {
                 };
                 self.platform_send(t, Request::BookConfirm(vec![req]));
             }
-            Ev::ReservedArrival(i) => {
+            Ev::ReservedArrival(i, generation) => {
+                if generation != self.resvs[i].generation {
+                    return; // moved by a change
+                }
                 let plate = self.resvs[i].plate.clone();
                 let has = matches!(self.resvs[i].state, ResvState::Booked);
                 self.vehicle_arrives(t, plate, has.then_some(i), None);
@@ -1055,17 +1075,22 @@ impl<'a> Sim<'a> {
     }
 
     /// The 6001 for booking `i` sent at `t`: 1 book, 2 change. `bookTime`
-    /// is the moment of booking, `overTime` the booked arrival (at least a
-    /// second later), `obligatTime` the scenario's hold.
+    /// is the moment of booking, `overTime` the booked arrival (a change:
+    /// the moved one; at least a second later), `obligatTime` the
+    /// scenario's hold.
     fn book_request(&self, i: usize, t: SimTime, operate_type: i64) -> BookRequest {
         let r = &self.resvs[i];
+        let booked = match (operate_type, r.pending) {
+            (2, Some(p)) => p,
+            _ => r.booked,
+        };
         BookRequest {
             book_code: r.code.clone(),
             book_time: t2dt(t),
             car_info: car(&r.plate),
             obligat_time: self.scn.demand.obligat_min as i64,
             operate_type,
-            over_time: t2dt(r.booked).max(DateTime(t2dt(t).0 + 1)),
+            over_time: t2dt(booked).max(DateTime(t2dt(t).0 + 1)),
             park_code: PARK_CODE.into(),
         }
     }
@@ -1506,6 +1531,18 @@ impl<'a> Sim<'a> {
         };
         let counted = self.resvs[i].booked >= self.warm;
         if change {
+            // Accepted: the driver now comes at the new time; the arrival
+            // drawn for the old one is stale.
+            let r = &mut self.resvs[i];
+            if let (0, Some(moved)) = (result, r.pending.take()) {
+                r.booked = moved;
+                r.generation += 1;
+                if let Some(off) = r.offset_ms {
+                    let at = SimTime(moved.0 + off).max(SimTime(t.0 + 1000));
+                    let ev = Ev::ReservedArrival(i, r.generation);
+                    self.q.schedule(at, ev);
+                }
+            }
             return;
         }
         if result == 0 {
