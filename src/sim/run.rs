@@ -887,10 +887,20 @@ impl<'a> Sim<'a> {
                 if self.resvs[i].state != ResvState::Booked {
                     return;
                 }
-                // The driver moves the booked time (at least a minute ahead).
+                // The driver moves the booked time (at least a minute ahead)
+                // and will come then, whatever the network does with the
+                // change; the arrival drawn for the old time goes stale.
                 let shift = self.change_shift.sample(&mut self.rng);
-                let moved = self.resvs[i].booked.0 + (shift * 60_000.0) as i64;
-                self.resvs[i].pending = Some(SimTime(moved.max(t.0 + 60_000)));
+                let moved =
+                    SimTime((self.resvs[i].booked.0 + (shift * 60_000.0) as i64).max(t.0 + 60_000));
+                let r = &mut self.resvs[i];
+                r.pending = Some(moved);
+                if let Some(off) = r.offset_ms {
+                    r.generation += 1;
+                    let at = SimTime(moved.0 + off).max(SimTime(t.0 + 1000));
+                    let ev = Ev::ReservedArrival(i, r.generation);
+                    self.q.schedule(at, ev);
+                }
                 let req = self.book_request(i, t, 2);
                 self.stats.reserved_changed += u64::from(self.resvs[i].booked >= self.warm);
                 self.platform_send(t, Request::Book(vec![req]));
@@ -1531,17 +1541,11 @@ impl<'a> Sim<'a> {
         };
         let counted = self.resvs[i].booked >= self.warm;
         if change {
-            // Accepted: the driver now comes at the new time; the arrival
-            // drawn for the old one is stale.
+            // Accepted: the booking now holds for the new time (refused:
+            // the driver still comes then, on the old booking).
             let r = &mut self.resvs[i];
             if let (0, Some(moved)) = (result, r.pending.take()) {
                 r.booked = moved;
-                r.generation += 1;
-                if let Some(off) = r.offset_ms {
-                    let at = SimTime(moved.0 + off).max(SimTime(t.0 + 1000));
-                    let ev = Ev::ReservedArrival(i, r.generation);
-                    self.q.schedule(at, ev);
-                }
             }
             return;
         }
