@@ -91,6 +91,27 @@ fn bench(c: &mut Criterion) {
     g.finish();
     println!("5004 frame: {} bytes", frame.len());
 
+    // The smallest report: a 5003 space count.
+    let space = Request::SpaceCount(vec![parksim::proto::messages::ParkSpaceInfo {
+        park_code: "44030400100101000010".into(),
+        reserved_stalls: Some(12),
+        unused_stalls: 97,
+        used_stalls: 191,
+    }]);
+    let small = envelope::request_frame(&space, 1, 1_793_577_661, SignAlgo::Sha1);
+    let mut g = c.benchmark_group("proto_5003");
+    g.bench_function("round_trip_fast", |b| {
+        b.iter(|| {
+            let bytes =
+                envelope::request_frame(black_box(&space), 1, 1_793_577_661, SignAlgo::Sha1);
+            let mut d = FrameDecoder::new();
+            let (f, _) = d.take_whole(&bytes).unwrap();
+            envelope::decode_request_fast(f.command, f.data, SignAlgo::Sha1).unwrap()
+        })
+    });
+    g.finish();
+    println!("5003 frame: {} bytes", small.len());
+
     // The floor under a round trip: the primitives every frame pays twice
     // (sign at the sender, verify at the receiver; CRC on both sides).
     let data = req.data_json();
