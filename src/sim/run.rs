@@ -335,6 +335,51 @@ pub fn run(scn: &Scenario, opts: RunOptions) -> Result<RunResult, SimError> {
     Ok(sim.finish())
 }
 
+/// A garage's run recorded for replay over a real network (`parksim
+/// garage connect`): the requests the garage sent (garage info first,
+/// then every report) with their event times, and the booking engine's
+/// configuration to answer downlinks with.
+#[derive(Debug, Clone)]
+pub struct GarageTape {
+    /// 3001, 3002, 3005, sent at the start.
+    pub info: Vec<Request>,
+    /// Reports (5003–5008, 7001) by event time [ms of simulated time].
+    pub events: Vec<(SimTime, Request)>,
+    pub engine: Config,
+}
+
+/// Runs a scenario (TCP frames on, outages off) and records what its
+/// garage sent. Deterministic, like [`run`].
+pub fn garage_tape(scn: &Scenario) -> Result<GarageTape, SimError> {
+    let mut scn = scn.clone();
+    scn.network.frames = true;
+    scn.network.outages.clear();
+    scn.network.transport = scenario::Transport::Tcp;
+    let problems = scn.check();
+    if !problems.is_empty() {
+        return Err(SimError(
+            problems
+                .iter()
+                .map(|(k, m)| format!("`{k}`: {m}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ));
+    }
+    let mut sim = Sim::new(&scn, RunOptions::default())?;
+    sim.tape = Some(Vec::new());
+    sim.schedule_all();
+    sim.main_loop();
+    let mut all = sim.tape.take().unwrap_or_default();
+    all.sort_by_key(|(t, _)| *t);
+    let n_info = sim.garage_info().len().min(all.len());
+    let info = all.drain(..n_info).map(|(_, r)| r).collect();
+    Ok(GarageTape {
+        info,
+        events: all,
+        engine: sim.engine.config().clone(),
+    })
+}
+
 fn lane_kind(k: EntranceKind) -> LaneKind {
     match k {
         EntranceKind::Reserved => LaneKind::ReservedOnly,
@@ -388,6 +433,8 @@ struct Sim<'a> {
     truth_exits: BTreeMap<String, ()>,
     truth_charges: BTreeMap<String, ()>,
     truth_switches: BTreeMap<String, ()>,
+    /// Every garage request sent, with its event time (see [`garage_tape`]).
+    tape: Option<Vec<(SimTime, Request)>>,
 }
 
 fn t2dt(t: SimTime) -> DateTime {
@@ -566,6 +613,7 @@ impl<'a> Sim<'a> {
             truth_exits: BTreeMap::new(),
             truth_charges: BTreeMap::new(),
             truth_switches: BTreeMap::new(),
+            tape: None,
         })
     }
 
@@ -1130,6 +1178,9 @@ impl<'a> Sim<'a> {
 
     /// The garage sends a request (a report or garage info) that happened at `ev_t`.
     fn garage_send(&mut self, t: SimTime, req: &Request, ev_t: SimTime, report: bool) {
+        if let Some(tape) = &mut self.tape {
+            tape.push((ev_t, req.clone()));
+        }
         let bytes = self.encode_up(req, ev_t);
         if self.link.up {
             self.transmit(t, bytes, ev_t, report);
