@@ -420,6 +420,26 @@ fn answer_waiters(waiters: &mut Vec<Waiter>, l: &Ledger) {
     waiters.retain(|w| !w.tx.is_closed());
 }
 
+/// Counts 3001 answers to 1004 (the platform counts other rejects itself).
+fn count_login_refusals(stats: &mut PlatformStats, replies: &[Vec<u8>]) {
+    for r in replies {
+        if r.get(15..17) != Some(&1004u16.to_be_bytes()[..]) {
+            continue;
+        }
+        let data = r.get(17..r.len().saturating_sub(2)).unwrap_or_default();
+        if item_code(data) == Some(crate::proto::BizCode::BadCredentials.code()) {
+            *stats.rejects_by_code.entry(3001).or_insert(0) += 1;
+        }
+    }
+}
+
+/// `data[0].code` of a reply envelope.
+fn item_code(body: &[u8]) -> Option<i64> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let c = v.get("data")?.get(0)?.get("code")?;
+    c.as_i64().or_else(|| c.as_str()?.parse().ok())
+}
+
 fn j<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
@@ -482,13 +502,18 @@ where
                     }
                     user = now_user.clone();
                 }
-                answer_waiters(&mut waiters, &ledger);
                 let persisted = persist(&shared, &account, &ledger).await;
-                merge(&mut shared.state().stats, stats);
+                {
+                    let mut st = shared.state();
+                    merge(&mut st.stats, stats);
+                    count_login_refusals(&mut st.stats, &replies);
+                }
                 if let Err(e) = persisted {
                     eprintln!("parksim platform: {e}: closing {peer} without acknowledging");
                     break;
                 }
+                // Stored and counted: now the admin waiting may hear of it.
+                answer_waiters(&mut waiters, &ledger);
                 let mut failed = false;
                 for r in &replies {
                     if wr.write_all(r).await.is_err() {
@@ -744,7 +769,13 @@ async fn api(shared: Arc<Shared>, req: hyper::Request<Incoming>, path: String) -
     }
     let account = token_user.unwrap_or_else(|| "-".into());
     let persisted = persist(&shared, &account, &ledger).await;
-    merge(&mut shared.state().stats, stats);
+    {
+        let mut st = shared.state();
+        merge(&mut st.stats, stats);
+        if login && item_code(&reply.body) == Some(crate::proto::BizCode::BadCredentials.code()) {
+            *st.stats.rejects_by_code.entry(3001).or_insert(0) += 1;
+        }
+    }
     if let Err(e) = persisted {
         eprintln!("parksim platform: {e}: answering 503, nothing acknowledged");
         return envelope_resp(503, ResultCode::Other, "storage unavailable, resend later");
