@@ -1167,6 +1167,11 @@ impl<'a> Sim<'a> {
     /// A garage request as bytes: an SZTC frame (TCP) or an HTTP request
     /// without its Authorization header (added when it is sent).
     fn encode_up(&mut self, req: &Request, t: SimTime) -> Vec<u8> {
+        if let Some(tape) = &mut self.tape
+            && !req.command().is_auth()
+        {
+            tape.push((t, req.clone()));
+        }
         let ts = t.secs() + DAY0.0;
         if self.link.http {
             let body = envelope::request_body(&req.data_json(), ts, SignAlgo::Sha1);
@@ -1178,9 +1183,6 @@ impl<'a> Sim<'a> {
 
     /// The garage sends a request (a report or garage info) that happened at `ev_t`.
     fn garage_send(&mut self, t: SimTime, req: &Request, ev_t: SimTime, report: bool) {
-        if let Some(tape) = &mut self.tape {
-            tape.push((ev_t, req.clone()));
-        }
         let bytes = self.encode_up(req, ev_t);
         if self.link.up {
             self.transmit(t, bytes, ev_t, report);
