@@ -245,3 +245,84 @@ async fn a_refused_login_is_an_error_not_a_loop() {
     let e = garage::run(cfg, small_tape(0.05)).await.unwrap_err();
     assert!(e.0.contains("3001"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downlinks_are_answered_by_the_booking_engine() {
+    use parksim::proto::messages::{BookConfirmRequest, BookRequest, ParkCarInfo};
+    use parksim::proto::time::DateTime;
+    let dir = temp_dir("garage-downlink");
+    let srv = start(config(&["garage-1"]), &dir.join("p.db")).await;
+    // Real time: the garage's clock is 2026-11-02 00:00:00 plus wall time.
+    let run = tokio::spawn(garage::run(
+        garage_cfg(
+            Target::Tcp(srv.tcp_addr.unwrap().to_string()),
+            "garage-1",
+            1.0,
+        ),
+        small_tape(0.05),
+    ));
+    let t = std::time::Instant::now();
+    while srv
+        .status()
+        .unwrap()
+        .garages
+        .iter()
+        .all(|g| g.user_id.is_none())
+    {
+        assert!(t.elapsed() < WAIT, "the garage logged in");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let book = |code: &str| {
+        Request::Book(vec![BookRequest {
+            book_code: code.into(),
+            book_time: DateTime::parse("2026-11-02 08:00:00").unwrap(),
+            car_info: ParkCarInfo {
+                plate_no: "粤B00001".into(),
+                ..Default::default()
+            },
+            obligat_time: 30,
+            operate_type: 1,
+            over_time: DateTime::parse("2026-11-02 09:00:00").unwrap(),
+            park_code: "44030400100101000010".into(),
+        }])
+    };
+    let r = srv
+        .downlink("garage-1", book("NET1"), WAIT)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r["code"], 0, "{r}");
+    assert_eq!(r["bookCode"], "NET1");
+    assert_eq!(r["restReservedStalls"], 59, "60 reservable, one held: {r}");
+    // The same bookCode again: 1201 (table 44).
+    let r = srv
+        .downlink("garage-1", book("NET1"), WAIT)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r["code"], 1201, "{r}");
+    // Cancelled (6002, confirmStatus 0), then cancelled again: 1401.
+    let cancel = || {
+        Request::BookConfirm(vec![BookConfirmRequest {
+            book_code: "NET1".into(),
+            confirm_status: 0,
+            park_code: "44030400100101000010".into(),
+        }])
+    };
+    let r = srv
+        .downlink("garage-1", cancel(), WAIT)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r["code"], 0, "{r}");
+    let r = srv
+        .downlink("garage-1", cancel(), WAIT)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r["code"], 1401, "{r}");
+    let st = srv.status().unwrap();
+    assert_eq!(st.records["garage-1"]["6001r"], 1);
+    assert_eq!(st.records["garage-1"]["6002r"], 1);
+    run.abort();
+}

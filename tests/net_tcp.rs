@@ -340,3 +340,38 @@ async fn tls_on_tcp() {
             .is_err()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strict_mode_refuses_what_lenient_accepts() {
+    // An entry whose parkCode is a bare number (as the 5004 example writes
+    // it): lenient reading accepts it, strict answers 4 with the item's code.
+    let mut body = String::from_utf8(entry(&id(1)).data_json()).unwrap();
+    body = body.replace(
+        "\"parkCode\":\"44030400100101000010\"",
+        "\"parkCode\":44030400100101000010",
+    );
+    let data: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let sign = parksim::proto::sign::sign_value(SignAlgo::Sha1, &data);
+    let env = format!("{{\"data\":{body},\"sign\":\"{sign}\",\"timestamp\":1793600000}}");
+    let f = envelope::frame_bytes(5004, 2, Direction::Request, env.as_bytes());
+    for (strict, want) in [(false, 0), (true, 4)] {
+        let dir = temp_dir(&format!("tcp-strict-{strict}"));
+        let mut cfg = config(&["garage-1"]);
+        cfg.strict = strict;
+        let srv = start(cfg, &dir.join("p.db")).await;
+        let mut c = Raw::connect(srv.tcp_addr.unwrap()).await;
+        c.call(&login("garage-1", "secret"), 1).await;
+        c.send(&f).await;
+        let r = c.next(WAIT).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&r.data).unwrap();
+        assert_eq!(v["resultCode"], want, "strict={strict}: {v}");
+        let held = srv
+            .status()
+            .unwrap()
+            .records
+            .get("garage-1")
+            .and_then(|m| m.get("5004"))
+            .copied();
+        assert_eq!(held, if strict { None } else { Some(1) });
+    }
+}
