@@ -103,6 +103,23 @@ async fn tokens_bearer_forms_sign_and_expiry() {
     .await;
     assert_eq!((s, d.result_code), (200, Some(0)));
 
+    // Another garage's parkCode: 4 with item code 1101, not recorded.
+    let mut other = entry(&id(9));
+    if let Request::Entry(v) = &mut other {
+        v[0].park_code = Some("44030400100101000099".into());
+    }
+    let (s, d) = post(
+        &mut c,
+        5004,
+        Some(&format!("Bearer {access}")),
+        body(&other),
+    )
+    .await;
+    assert_eq!(
+        (s, d.result_code, item_code(&d)),
+        (200, Some(4), Some(1101))
+    );
+
     // Bad sign: resultCode 3.
     let mut b = String::from_utf8(body(&entry(&id(3)))).unwrap();
     let i = b.find("\"sign\":\"").unwrap() + 8;

@@ -375,3 +375,23 @@ async fn strict_mode_refuses_what_lenient_accepts() {
         assert_eq!(held, if strict { None } else { Some(1) });
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_for_another_garage_are_refused_with_1101() {
+    let dir = temp_dir("tcp-parkcode");
+    let srv = start(config(&["garage-1"]), &dir.join("p.db")).await;
+    let mut c = Raw::connect(srv.tcp_addr.unwrap()).await;
+    c.call(&login("garage-1", "secret"), 1).await;
+    let mut other = entry(&id(1));
+    if let Request::Entry(v) = &mut other {
+        v[0].park_code = Some("44030400100101000099".into());
+    }
+    let d = c.call(&other, 2).await;
+    assert_eq!(d.result_code, Some(4));
+    assert_eq!(item_code(&d), Some(1101));
+    // Its own garage: accepted, on the same connection.
+    assert!(c.call(&entry(&id(2)), 3).await.accepted());
+    let st = srv.status().unwrap();
+    assert_eq!(st.records["garage-1"]["5004"], 1);
+    assert_eq!(st.rejects_by_code.get(&1101), Some(&1));
+}

@@ -14,8 +14,10 @@
 use super::store::{Persisted, Store, rows_of};
 use super::{AccountEntry, NetError, Timers, wall_secs};
 use crate::platform::{Ledger, Platform, PlatformConfig, PlatformStats};
+use crate::proto::codec::FrameDecoder;
+use crate::proto::frame::Direction;
 use crate::proto::messages::Request;
-use crate::proto::{Command, Mode, ResultCode, SignAlgo, envelope};
+use crate::proto::{BizCode, Command, Mode, ResultCode, SignAlgo, envelope};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -420,6 +422,102 @@ fn answer_waiters(waiters: &mut Vec<Waiter>, l: &Ledger) {
     waiters.retain(|w| !w.tx.is_closed());
 }
 
+/// Splits a TCP stream into frames ahead of the platform, to refuse
+/// uploads for a garage (parkCode) that is not the account's; every other
+/// frame goes to the platform as it came.
+#[derive(Default)]
+struct Gate {
+    dec: FrameDecoder,
+}
+
+impl Gate {
+    fn receive(
+        &mut self,
+        shared: &Shared,
+        platform: &mut Platform,
+        bytes: &[u8],
+    ) -> (Vec<Vec<u8>>, PlatformStats) {
+        let mut stats = PlatformStats::default();
+        let mut out = Vec::new();
+        self.dec.feed(bytes);
+        loop {
+            let f = match self.dec.decode() {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(_) => {
+                    stats.stream_errors += 1;
+                    continue;
+                }
+            };
+            let allowed = platform.logged_in().and_then(|u| {
+                shared
+                    .cfg
+                    .accounts
+                    .iter()
+                    .find(|a| a.user_id == u)
+                    .filter(|a| !a.park_codes.is_empty())
+            });
+            if f.direction == Direction::Request
+                && let Some(a) = allowed
+                && let Some((n, code)) = foreign_park_code(&f.data, &a.park_codes)
+            {
+                stats.frames_received += 1;
+                stats.frames_rejected += 1;
+                *stats
+                    .rejects_by_code
+                    .entry(BizCode::ParkNotFound.code())
+                    .or_insert(0) += 1;
+                let msg = format!("parkCode {code} is not a garage of account {}", a.user_id);
+                let item =
+                    serde_json::json!({"code": BizCode::ParkNotFound.code(), "message": msg});
+                let data = crate::proto::sign::canonical(&Value::Array(vec![item; n.max(1)]));
+                let body = envelope::reply_body(ResultCode::Parameter, &msg, wall_secs(), &data);
+                out.push(envelope::frame_bytes(
+                    f.command,
+                    f.packet_no,
+                    Direction::Reply,
+                    &body,
+                ));
+                continue;
+            }
+            let raw = envelope::frame_bytes(f.command, f.packet_no, f.direction, &f.data);
+            out.extend(platform.receive(wall_secs(), &raw));
+        }
+        (out, stats)
+    }
+}
+
+/// The first parkCode in a request envelope's items that is not in
+/// `allowed`, with the number of items.
+fn foreign_park_code(envelope: &[u8], allowed: &[String]) -> Option<(usize, String)> {
+    fn walk(v: &Value, allowed: &[String], depth: u8) -> Option<String> {
+        let Value::Object(m) = v else { return None };
+        for (k, x) in m {
+            if k == "parkCode" {
+                let code = match x {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    _ => continue,
+                };
+                if !allowed.iter().any(|a| *a == code) {
+                    return Some(code);
+                }
+            } else if depth < 3
+                && let Some(c) = walk(x, allowed, depth + 1)
+            {
+                return Some(c);
+            }
+        }
+        None
+    }
+    let v: Value = serde_json::from_slice(envelope).ok()?;
+    let items = v.get("data")?.as_array()?;
+    items
+        .iter()
+        .find_map(|i| walk(i, allowed, 0))
+        .map(|c| (items.len(), c))
+}
+
 /// Counts 3001 answers to 1004 (the platform counts other rejects itself).
 fn count_login_refusals(stats: &mut PlatformStats, replies: &[Vec<u8>]) {
     for r in replies {
@@ -468,6 +566,7 @@ where
     let login_required = !shared.platform_cfg.accounts.is_empty();
     let (mut rd, mut wr) = tokio::io::split(s);
     let mut platform = Platform::new(shared.platform_cfg.clone());
+    let mut gate = Gate::default();
     let (tx, mut rx) = mpsc::channel::<Downlink>(64);
     let mut buf = vec![0u8; 64 * 1024];
     let mut deadline = tokio::time::Instant::now() + idle;
@@ -481,9 +580,10 @@ where
                     Ok(n) => n,
                 };
                 deadline = tokio::time::Instant::now() + idle;
-                let replies = platform.receive(wall_secs(), &buf[..n]);
+                let (replies, gate_stats) = gate.receive(&shared, &mut platform, &buf[..n]);
                 let ledger = std::mem::take(&mut platform.ledger);
-                let stats = std::mem::take(&mut platform.stats);
+                let mut stats = std::mem::take(&mut platform.stats);
+                merge(&mut stats, gate_stats);
                 let now_user = platform.logged_in().map(str::to_string);
                 let account = now_user.clone().or_else(|| user.clone()).unwrap_or_else(|| "-".into());
                 if now_user != user {
@@ -749,6 +849,30 @@ async fn api(shared: Arc<Shared>, req: hyper::Request<Incoming>, path: String) -
     let token_user = auth
         .as_deref()
         .and_then(|a| shared.state().http_tokens.get(bearer(a)).cloned());
+    // Uploads for a garage that is not the account's: 1101, not recorded.
+    if let Some(u) = &token_user
+        && let Some(a) = shared
+            .cfg
+            .accounts
+            .iter()
+            .find(|a| a.user_id == *u && !a.park_codes.is_empty())
+        && let Some((n, pc)) = foreign_park_code(&body, &a.park_codes)
+    {
+        {
+            let mut st = shared.state();
+            st.stats.frames_received += 1;
+            st.stats.frames_rejected += 1;
+            *st.stats
+                .rejects_by_code
+                .entry(BizCode::ParkNotFound.code())
+                .or_insert(0) += 1;
+        }
+        let msg = format!("parkCode {pc} is not a garage of account {u}");
+        let item = serde_json::json!({"code": BizCode::ParkNotFound.code(), "message": msg});
+        let data = crate::proto::sign::canonical(&Value::Array(vec![item; n.max(1)]));
+        let body = envelope::reply_body(ResultCode::Parameter, &msg, wall_secs(), &data);
+        return respond(200, "application/json;charset=UTF-8", body);
+    }
     let (reply, ledger, stats) = {
         let mut p = shared
             .http_platform
