@@ -218,3 +218,83 @@ fn bad_accounts_file_is_a_clear_error() {
     assert_eq!(code, 1);
     assert!(out.contains("des_key"), "{out}");
 }
+
+#[test]
+fn downlinks_from_the_command_line_reach_a_connected_garage() {
+    let d = dir("downlinks");
+    std::fs::write(d.join("accounts.toml"), ACCOUNTS).unwrap();
+    let p = serve(&d, "127.0.0.1:0", "127.0.0.1:0");
+    let account = d.join("accounts.toml");
+    // A garage in real time (it would run a day): killed at the end.
+    let mut garage = Command::new(BIN)
+        .args(["garage", "connect", "--tcp", &p.tcp, "--account"])
+        .arg(&account)
+        .args(["--set", "days=1", "--set", "warmup_days=0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while status(&p.http)["garages"]
+        .as_array()
+        .is_none_or(|g| g.iter().all(|g| g["user_id"].is_null()))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the garage logged in"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let url = format!("http://{}", p.http);
+    let (code, out) = run(
+        &[
+            "platform",
+            "book",
+            "--url",
+            &url,
+            "--user",
+            "garage-1",
+            "--book-code",
+            "CLI1",
+            "--plate",
+            "粤B00001",
+            "--book-time",
+            "2026-11-02 08:00:00",
+            "--over-time",
+            "2026-11-02 09:00:00",
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reply"]["code"], 0, "{v}");
+    assert_eq!(v["reply"]["bookCode"], "CLI1");
+    // A script: cancel it at once, then a control list entry after 0.2 s.
+    let script = d.join("downlinks.txt");
+    std::fs::write(
+        &script,
+        "# seconds user code data\n\
+         0 garage-1 6002 {\"bookCode\":\"CLI1\",\"confirmStatus\":0,\"parkCode\":\"44030400100101000010\"}\n\
+         0.2 garage-1 4001 {\"blackWhiteGraySheet\":{\"carInfo\":{\"plateNo\":\"粤B00002\"},\"endDate\":\"2026-12-31 00:00:00\",\"id\":\"L1\",\"parkCode\":\"44030400100101000010\",\"strategyFrom\":\"cli\",\"strategyType\":1},\"status\":1}\n",
+    )
+    .unwrap();
+    let (code, out) = run(
+        &[
+            "platform",
+            "script",
+            "--url",
+            &url,
+            script.to_str().unwrap(),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.lines().all(|l| l.contains("-> 200")), "{out}");
+    let st = status(&p.http);
+    assert_eq!(st["records"]["garage-1"]["6001r"], 1);
+    assert_eq!(st["records"]["garage-1"]["6002r"], 1);
+    assert_eq!(st["records"]["garage-1"]["4001r"], 1);
+    let _ = garage.kill();
+    let _ = garage.wait();
+}
