@@ -55,7 +55,7 @@ fn field(d: &Decoded, k: &str) -> Value {
 async fn tokens_bearer_forms_sign_and_expiry() {
     let dir = temp_dir("http-tokens");
     let mut cfg = config(&["garage-1"]);
-    cfg.token_ttl = 2;
+    cfg.token_ttl = 5;
     let srv = start(cfg, &dir.join("p.db")).await;
     let url = format!("http://{}", srv.http_addr.unwrap());
     let mut c = conn(&url).await;
@@ -71,7 +71,7 @@ async fn tokens_bearer_forms_sign_and_expiry() {
     let access = field(&d, "accessToken").as_str().unwrap().to_string();
     let refresh = field(&d, "refreshToken").as_str().unwrap().to_string();
     assert!(!access.is_empty() && !refresh.is_empty());
-    assert_eq!(field(&d, "expiresIn").as_i64(), Some(2));
+    assert_eq!(field(&d, "expiresIn").as_i64(), Some(5));
 
     // No token: 401 and 3002.
     let (s, d) = post(&mut c, 5004, None, body(&entry(&id(1)))).await;
@@ -154,8 +154,8 @@ async fn tokens_bearer_forms_sign_and_expiry() {
     let v: Value = serde_json::from_slice(&raw).unwrap();
     assert_eq!(v["resultCode"], 3);
 
-    // Expired: after its 2 s lifetime the token is refused (401, 3002).
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    // Expired: after its 5 s lifetime the token is refused (401, 3002).
+    tokio::time::sleep(Duration::from_millis(6100)).await;
     let (s, d) = post(
         &mut c,
         5004,
