@@ -499,7 +499,7 @@ fn foreign_park_code(envelope: &[u8], allowed: &[String]) -> Option<(usize, Stri
                     Value::Number(n) => n.to_string(),
                     _ => continue,
                 };
-                if !allowed.iter().any(|a| *a == code) {
+                if !allowed.contains(&code) {
                     return Some(code);
                 }
             } else if depth < 3
