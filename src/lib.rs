@@ -5,6 +5,7 @@
 //! See ARCHITECTURE.md for the map.
 
 pub mod engine;
+pub mod net;
 pub mod planner;
 pub mod platform;
 pub mod plot;

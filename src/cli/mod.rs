@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod net;
 mod planner;
 mod proto;
 mod run;
@@ -88,6 +89,16 @@ enum Top {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
     },
+    /// A platform over the network: serve, status, and downlinks to connected garages.
+    Platform {
+        #[command(subcommand)]
+        cmd: net::PlatformCmd,
+    },
+    /// A simulated garage against a real platform over the network.
+    Garage {
+        #[command(subcommand)]
+        cmd: net::GarageCmd,
+    },
     /// Redraw the plots of a run (`series.csv`) or a sweep (`summary.csv`) directory.
     Plot { dir: std::path::PathBuf },
     /// Check a scenario file and explain every problem (key and line).
@@ -112,6 +123,8 @@ pub fn main() -> i32 {
     };
     let result = match cli.command {
         Top::Proto { cmd } => proto::run(cmd),
+        Top::Platform { cmd } => net::platform(cmd),
+        Top::Garage { cmd } => net::garage(cmd),
         Top::Validate { file, sets } => validate(file, &sets),
         Top::Sweep {
             file,

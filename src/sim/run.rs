@@ -342,6 +342,51 @@ pub fn run(scn: &Scenario, opts: RunOptions) -> Result<RunResult, SimError> {
     Ok(sim.finish())
 }
 
+/// A garage's run recorded for replay over a real network (`parksim
+/// garage connect`): the requests the garage sent (garage info first,
+/// then every report) with their event times, and the booking engine's
+/// configuration to answer downlinks with.
+#[derive(Debug, Clone)]
+pub struct GarageTape {
+    /// 3001, 3002, 3005, sent at the start.
+    pub info: Vec<Request>,
+    /// Reports (5003–5008, 7001) by event time [ms of simulated time].
+    pub events: Vec<(SimTime, Request)>,
+    pub engine: Config,
+}
+
+/// Runs a scenario (TCP frames on, outages off) and records what its
+/// garage sent. Deterministic, like [`run`].
+pub fn garage_tape(scn: &Scenario) -> Result<GarageTape, SimError> {
+    let mut scn = scn.clone();
+    scn.network.frames = true;
+    scn.network.outages.clear();
+    scn.network.transport = scenario::Transport::Tcp;
+    let problems = scn.check();
+    if !problems.is_empty() {
+        return Err(SimError(
+            problems
+                .iter()
+                .map(|(k, m)| format!("`{k}`: {m}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ));
+    }
+    let mut sim = Sim::new(&scn, RunOptions::default())?;
+    sim.tape = Some(Vec::new());
+    sim.schedule_all();
+    sim.main_loop();
+    let mut all = sim.tape.take().unwrap_or_default();
+    all.sort_by_key(|(t, _)| *t);
+    let n_info = sim.garage_info().len().min(all.len());
+    let info = all.drain(..n_info).map(|(_, r)| r).collect();
+    Ok(GarageTape {
+        info,
+        events: all,
+        engine: sim.engine.config().clone(),
+    })
+}
+
 fn lane_kind(k: EntranceKind) -> LaneKind {
     match k {
         EntranceKind::Reserved => LaneKind::ReservedOnly,
@@ -396,6 +441,8 @@ struct Sim<'a> {
     truth_exits: BTreeMap<String, ()>,
     truth_charges: BTreeMap<String, ()>,
     truth_switches: BTreeMap<String, ()>,
+    /// Every garage request sent, with its event time (see [`garage_tape`]).
+    tape: Option<Vec<(SimTime, Request)>>,
 }
 
 fn t2dt(t: SimTime) -> DateTime {
@@ -577,6 +624,7 @@ impl<'a> Sim<'a> {
             truth_exits: BTreeMap::new(),
             truth_charges: BTreeMap::new(),
             truth_switches: BTreeMap::new(),
+            tape: None,
         })
     }
 
@@ -1159,6 +1207,11 @@ impl<'a> Sim<'a> {
     /// A garage request as bytes: an SZTC frame (TCP) or an HTTP request
     /// without its Authorization header (added when it is sent).
     fn encode_up(&mut self, req: &Request, t: SimTime) -> Vec<u8> {
+        if let Some(tape) = &mut self.tape
+            && !req.command().is_auth()
+        {
+            tape.push((t, req.clone()));
+        }
         let ts = t.secs() + DAY0.0;
         if self.link.http {
             let body = envelope::request_body(&req.data_json(), ts, SignAlgo::Sha1);
