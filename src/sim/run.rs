@@ -324,18 +324,24 @@ struct Stats {
     all_exited: u64,
 }
 
+/// Every problem of a scenario as one error (key: message; …).
+fn checked(scn: &Scenario) -> Result<(), SimError> {
+    let problems = scn.check();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(SimError(
+        problems
+            .iter()
+            .map(|(k, m)| format!("`{k}`: {m}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+    ))
+}
+
 /// Runs a scenario. Deterministic: the same scenario gives the same result.
 pub fn run(scn: &Scenario, opts: RunOptions) -> Result<RunResult, SimError> {
-    let problems = scn.check();
-    if !problems.is_empty() {
-        return Err(SimError(
-            problems
-                .iter()
-                .map(|(k, m)| format!("`{k}`: {m}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ));
-    }
+    checked(&scn)?;
     let mut sim = Sim::new(scn, opts)?;
     sim.schedule_all();
     sim.main_loop();
@@ -362,16 +368,7 @@ pub fn garage_tape(scn: &Scenario) -> Result<GarageTape, SimError> {
     scn.network.frames = true;
     scn.network.outages.clear();
     scn.network.transport = scenario::Transport::Tcp;
-    let problems = scn.check();
-    if !problems.is_empty() {
-        return Err(SimError(
-            problems
-                .iter()
-                .map(|(k, m)| format!("`{k}`: {m}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ));
-    }
+    checked(&scn)?;
     let mut sim = Sim::new(&scn, RunOptions::default())?;
     sim.tape = Some(Vec::new());
     sim.schedule_all();
