@@ -1963,3 +1963,52 @@ proptest! {
         }
     }
 }
+
+/// With reports off (a run without frames) the engine builds no protocol
+/// message, and everything else — counts, levels, U-turns, ids — is as
+/// with them on.
+#[test]
+fn reports_off_builds_no_protocol_message() {
+    let run = |reports: bool, history: bool| {
+        let mut c = cfg(10, 2);
+        c.reports = reports;
+        c.history = history;
+        let mut e = engine(c);
+        let gate = EntranceId(1);
+        let mut fx = drain(&mut e);
+        for i in 0..8 {
+            arrive(&mut e, t0(), gate, &format!("粤B{i:05}"));
+            step(&mut e, t0(), gate);
+        }
+        // A general vehicle at the reservation-only lane turns round.
+        arrive(&mut e, t0(), EntranceId(0), "粤BX0000");
+        fx.extend(drain(&mut e));
+        (fx, e.snapshot(), e.log().len())
+    };
+    let (on, snap_on, log_on) = run(true, true);
+    let (off, snap_off, log_off) = run(false, false);
+    let reports = on.iter().filter(|f| f.report().is_some()).count();
+    assert!(
+        reports >= 2 * snap_on.entered as usize + 1,
+        "{reports} reports"
+    );
+    assert!(snap_on.entered >= 7, "{snap_on:?}");
+    assert!(off.iter().all(|f| f.report().is_none()), "{off:?}");
+    let others = |v: &[Effect]| -> Vec<Effect> {
+        v.iter().filter(|f| f.report().is_none()).cloned().collect()
+    };
+    assert_eq!(others(&on), others(&off));
+    assert!(
+        others(&off)
+            .iter()
+            .any(|f| matches!(f, Effect::Saturation { .. }))
+    );
+    assert!(
+        others(&off)
+            .iter()
+            .any(|f| matches!(f, Effect::UTurn { .. }))
+    );
+    assert_eq!(snap_on, snap_off);
+    assert!(log_on > 0);
+    assert_eq!(log_off, 0, "history off keeps no log");
+}

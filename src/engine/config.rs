@@ -160,6 +160,10 @@ pub struct Config {
     /// neither turns it off, so memory stays flat in the number of
     /// vehicles (default on).
     pub history: bool,
+    /// Queue the report effects (5003, 5004, 5005, 5006, 5008, 7001). A
+    /// run that sends no frames turns them off and the engine builds no
+    /// protocol message at all; every other effect stays (default on).
+    pub reports: bool,
 }
 
 impl Default for Config {
@@ -190,6 +194,7 @@ impl Default for Config {
             fixed_stalls: false,
             pay_grace_minutes: 15,
             history: true,
+            reports: true,
         }
     }
 }

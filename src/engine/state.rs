@@ -460,10 +460,12 @@ impl Engine {
     /// Queues a 5003 if a count changed, then a level change if any.
     fn counts_changed(&mut self, t: DateTime) {
         let s = self.snapshot();
-        let info = s.space_info(&self.cfg.park_code);
-        if info != self.last_space {
-            self.last_space = info.clone();
-            self.effects.push_back(Effect::SpaceCount(info));
+        if self.cfg.reports {
+            let info = s.space_info(&self.cfg.park_code);
+            if info != self.last_space {
+                self.last_space = info.clone();
+                self.effects.push_back(Effect::SpaceCount(info));
+            }
         }
         let level = Saturation::of(
             s.used,
@@ -544,14 +546,16 @@ impl Engine {
         let remark = remark
             .map(|r| r.chars().take(200).collect())
             .or_else(|| (!manual).then(|| "schedule".to_owned()));
-        self.effects
-            .push_back(Effect::PrioritySwitch(PrioritySwitch {
-                id,
-                operate_type: on as i64,
-                park_code: self.cfg.park_code.clone(),
-                remark,
-                time: t,
-            }));
+        if self.cfg.reports {
+            self.effects
+                .push_back(Effect::PrioritySwitch(PrioritySwitch {
+                    id,
+                    operate_type: on as i64,
+                    park_code: self.cfg.park_code.clone(),
+                    remark,
+                    time: t,
+                }));
+        }
         self.log
             .push(t, None, None, EventKind::PrioritySwitched { on, manual });
     }
@@ -850,8 +854,10 @@ impl Engine {
             paid_at: None,
         };
         self.entered += 1;
-        self.effects
-            .push_back(Effect::Entry(rec.info(&self.cfg.park_code)));
+        if self.cfg.reports {
+            self.effects
+                .push_back(Effect::Entry(rec.info(&self.cfg.park_code)));
+        }
         self.log.push(
             now,
             Some(&plate),
@@ -927,21 +933,23 @@ impl Engine {
         rec.received = add(rec.received, received);
         rec.charge_ids.push(charge_id.clone());
         rec.paid_at = Some(now);
-        let charge = ParkChargeInfo {
-            car_info: rec.car.clone(),
-            discount: d.discount,
-            id: charge_id.clone(),
-            list_discounts: (!list.is_empty()).then_some(list),
-            order_no,
-            pay_from,
-            pay_time: now,
-            pay_type: pay_type.code(),
-            receivables: due,
-            received,
-            record_id: rec.id.clone(),
-        };
+        if self.cfg.reports {
+            let charge = ParkChargeInfo {
+                car_info: rec.car.clone(),
+                discount: d.discount,
+                id: charge_id.clone(),
+                list_discounts: (!list.is_empty()).then_some(list),
+                order_no,
+                pay_from,
+                pay_time: now,
+                pay_type: pay_type.code(),
+                receivables: due,
+                received,
+                record_id: rec.id.clone(),
+            };
+            self.effects.push_back(Effect::Charge(charge));
+        }
         let book = rec.book_code.clone();
-        self.effects.push_back(Effect::Charge(charge));
         self.log.push(
             now,
             Some(plate),
@@ -1013,8 +1021,10 @@ impl Engine {
             self.free_labels.insert(s);
         }
         self.exited += 1;
-        self.effects
-            .push_back(Effect::Exit(rec.info(&self.cfg.park_code)));
+        if self.cfg.reports {
+            self.effects
+                .push_back(Effect::Exit(rec.info(&self.cfg.park_code)));
+        }
         self.log.push(
             now,
             Some(plate),
@@ -1088,8 +1098,10 @@ impl Engine {
             rec.enter_time = t;
         }
         let plate = rec.car.plate_no.clone();
-        self.effects
-            .push_back(Effect::Correction(rec.info(&self.cfg.park_code)));
+        if self.cfg.reports {
+            self.effects
+                .push_back(Effect::Correction(rec.info(&self.cfg.park_code)));
+        }
         self.log.push(
             now,
             Some(&plate),

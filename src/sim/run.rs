@@ -491,6 +491,8 @@ impl<'a> Sim<'a> {
             pay_grace_minutes: 15,
             // The run keeps its own per-vehicle figures; no engine log.
             history: false,
+            // Without frames nobody reads the reports: do not build them.
+            reports: scn.network.frames,
         };
         let engine = Engine::new(cfg, DAY0).map_err(|e| SimError(format!("garage: {e}")))?;
         let platform = Platform::new(PlatformConfig {
@@ -1745,9 +1747,14 @@ impl<'a> Sim<'a> {
             plate,
             class,
             manual,
-            ..
+            record_id,
         } = r
         {
+            // The platform owes a reserved driver's entry a coupon once it
+            // holds the 5004 (see `platform_follow_up`).
+            if self.scn.fees.reserved_coupon.is_some() && self.resv_by_plate.contains_key(&plate) {
+                self.coupon_due.insert(record_id, plate.clone());
+            }
             self.stats.all_entered += 1;
             self.lanes[e].entered += 1;
             if let Some(w) = self.waiting.remove(&plate) {
@@ -1875,16 +1882,8 @@ impl<'a> Sim<'a> {
                         }
                     }
                 }
-                Effect::Entry(r) => {
-                    if frames {
-                        self.truth_entries.insert(r.id.clone(), ());
-                    }
-                    if self.scn.fees.reserved_coupon.is_some()
-                        && self.resv_by_plate.contains_key(&r.car_info.plate_no)
-                    {
-                        self.coupon_due
-                            .insert(r.id.clone(), r.car_info.plate_no.clone());
-                    }
+                Effect::Entry(r) if frames => {
+                    self.truth_entries.insert(r.id.clone(), ());
                 }
                 // The garage's truth, for reconciling with the platform.
                 Effect::Exit(r) if frames => {
