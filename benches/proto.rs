@@ -33,60 +33,52 @@ fn entry() -> Request {
     }])
 }
 
+/// The full reader: stream decoder, then `envelope::decode`.
+fn decode_full(frame: &[u8]) -> Request {
+    let mut d = FrameDecoder::new();
+    d.feed(frame);
+    let f = d.decode().unwrap().unwrap();
+    let e = envelope::decode(
+        f.command,
+        f.direction,
+        &f.data,
+        SignAlgo::Sha1,
+        Mode::Lenient,
+    );
+    assert!(e.accepted());
+    e.typed_request().unwrap().unwrap()
+}
+
+/// The fast path: the frame read in place, then `decode_request_fast`.
+fn decode_fast(frame: &[u8]) -> Request {
+    let mut d = FrameDecoder::new();
+    let (f, _) = d.take_whole(frame).unwrap();
+    envelope::decode_request_fast(f.command, f.data, SignAlgo::Sha1)
+        .unwrap()
+        .0
+}
+
+fn encode(req: &Request) -> Vec<u8> {
+    envelope::request_frame(req, 1, 1_793_577_661, SignAlgo::Sha1)
+}
+
 fn bench(c: &mut Criterion) {
     let req = entry();
-    let frame = envelope::request_frame(&req, 1, 1_793_577_661, SignAlgo::Sha1);
+    let frame = encode(&req);
     let mut g = c.benchmark_group("proto_5004");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("encode_sign", |b| {
-        b.iter(|| envelope::request_frame(black_box(&req), 1, 1_793_577_661, SignAlgo::Sha1))
-    });
+    g.bench_function("encode_sign", |b| b.iter(|| encode(black_box(&req))));
     g.bench_function("decode_verify", |b| {
-        b.iter(|| {
-            let mut d = FrameDecoder::new();
-            d.feed(black_box(&frame));
-            let f = d.decode().unwrap().unwrap();
-            let e = envelope::decode(
-                f.command,
-                f.direction,
-                &f.data,
-                SignAlgo::Sha1,
-                Mode::Lenient,
-            );
-            assert!(e.accepted());
-            e.typed_request().unwrap().unwrap()
-        })
+        b.iter(|| decode_full(black_box(&frame)))
     });
     g.bench_function("decode_verify_fast", |b| {
-        b.iter(|| {
-            let mut d = FrameDecoder::new();
-            let (f, _) = d.take_whole(black_box(&frame)).unwrap();
-            envelope::decode_request_fast(f.command, f.data, SignAlgo::Sha1).unwrap()
-        })
+        b.iter(|| decode_fast(black_box(&frame)))
     });
     g.bench_function("round_trip_fast", |b| {
-        b.iter(|| {
-            let bytes = envelope::request_frame(black_box(&req), 1, 1_793_577_661, SignAlgo::Sha1);
-            let mut d = FrameDecoder::new();
-            let (f, _) = d.take_whole(&bytes).unwrap();
-            envelope::decode_request_fast(f.command, f.data, SignAlgo::Sha1).unwrap()
-        })
+        b.iter(|| decode_fast(&encode(black_box(&req))))
     });
     g.bench_function("round_trip", |b| {
-        b.iter(|| {
-            let bytes = envelope::request_frame(black_box(&req), 1, 1_793_577_661, SignAlgo::Sha1);
-            let mut d = FrameDecoder::new();
-            d.feed(&bytes);
-            let f = d.decode().unwrap().unwrap();
-            let e = envelope::decode(
-                f.command,
-                f.direction,
-                &f.data,
-                SignAlgo::Sha1,
-                Mode::Lenient,
-            );
-            e.typed_request().unwrap().unwrap()
-        })
+        b.iter(|| decode_full(&encode(black_box(&req))))
     });
     g.finish();
     println!("5004 frame: {} bytes", frame.len());
@@ -98,16 +90,10 @@ fn bench(c: &mut Criterion) {
         unused_stalls: 97,
         used_stalls: 191,
     }]);
-    let small = envelope::request_frame(&space, 1, 1_793_577_661, SignAlgo::Sha1);
+    let small = encode(&space);
     let mut g = c.benchmark_group("proto_5003");
     g.bench_function("round_trip_fast", |b| {
-        b.iter(|| {
-            let bytes =
-                envelope::request_frame(black_box(&space), 1, 1_793_577_661, SignAlgo::Sha1);
-            let mut d = FrameDecoder::new();
-            let (f, _) = d.take_whole(&bytes).unwrap();
-            envelope::decode_request_fast(f.command, f.data, SignAlgo::Sha1).unwrap()
-        })
+        b.iter(|| decode_fast(&encode(black_box(&space))))
     });
     g.finish();
     println!("5003 frame: {} bytes", small.len());

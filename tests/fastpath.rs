@@ -236,3 +236,60 @@ fn envelope_variants_step_aside() {
     assert!(agree(code, Direction::Reply, &rep));
     let _ = Reply::Heartbeat(vec![]);
 }
+
+/// Bad input is an answer, never a panic: every prefix of a canonical
+/// body, and bodies of random bytes around its envelope, go through both
+/// fast readers and the shared `accepted_*` entry points.
+#[test]
+fn truncated_and_random_bodies_do_not_panic() {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for (code, dir, body) in canonical_bodies() {
+        for n in 0..body.len() {
+            let cut = &body[..n];
+            assert!(decode_request_fast(code, cut, SignAlgo::Sha1).is_none());
+            assert!(decode_reply_fast(code, cut).is_none());
+            let _ = envelope::accepted_request(code, cut, SignAlgo::Sha1, Mode::Lenient);
+            let _ = envelope::accepted_reply(code, cut, SignAlgo::Sha1, Mode::Lenient);
+        }
+        for _ in 0..50 {
+            let mut b = body.clone();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() as usize) % b.len();
+                b[at] = next() as u8;
+            }
+            agree(code, dir, &b);
+            let _ = envelope::accepted_request(code, &b, SignAlgo::Sha1, Mode::Strict);
+            let _ = envelope::accepted_reply(code, &b, SignAlgo::Sha1, Mode::Strict);
+        }
+    }
+}
+
+/// The shared entry points take the fast path for a clean body and the
+/// full reader otherwise, and refuse what the full reader refuses.
+#[test]
+fn accepted_entry_points_match_the_full_reader() {
+    for (code, dir, body) in fixtures().into_iter().chain(canonical_bodies()) {
+        let full = decode(code, dir, &body, SignAlgo::Sha1, Mode::Lenient);
+        match dir {
+            Direction::Request => {
+                let r = envelope::accepted_request(code, &body, SignAlgo::Sha1, Mode::Lenient);
+                let want = full.typed_request().and_then(Result::ok).filter(|_| full.accepted());
+                assert_eq!(r.as_ref().ok().map(|(q, _)| q.clone()), want, "{code}");
+                if let Ok((_, ts)) = r {
+                    assert_eq!(ts, full.timestamp);
+                }
+            }
+            Direction::Reply => {
+                let r = envelope::accepted_reply(code, &body, SignAlgo::Sha1, Mode::Lenient);
+                let want = full.typed_reply().and_then(Result::ok).filter(|_| full.accepted());
+                assert_eq!(r.ok(), want, "{code}");
+            }
+        }
+    }
+}

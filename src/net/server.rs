@@ -844,7 +844,7 @@ async fn api(shared: Arc<Shared>, req: hyper::Request<Incoming>, path: String) -
     let Ok(body) = read_body(req.into_body(), max).await else {
         return too_big(&shared);
     };
-    let code = path.rsplit('/').next().and_then(|c| c.parse::<u16>().ok());
+    let code = crate::platform::http::interface_code(&path);
     let login = matches!(code, Some(1001) | Some(1002));
     let token_user = auth
         .as_deref()

@@ -48,6 +48,11 @@ fn body<'a>(head: &str, rest: &'a [u8]) -> Result<&'a [u8], HttpError> {
         .ok_or(HttpError("body shorter than Content-Length"))
 }
 
+/// The interface code at the end of a path (`/api/1.0/5004` → 5004).
+pub fn interface_code(path: &str) -> Option<u16> {
+    path.rsplit('/').next().and_then(|c| c.parse().ok())
+}
+
 pub fn parse_request(bytes: &[u8]) -> Result<HttpRequest<'_>, HttpError> {
     let (head, rest) = split_head(bytes)?;
     let mut line = head.split("\r\n").next().unwrap_or("").split(' ');

@@ -214,16 +214,11 @@ impl Platform {
         } else {
             Session::Closed("login (1004) first")
         };
-        let (result, data) = match envelope::decode_request_fast(command, data, self.cfg.algo) {
-            Some((req, ts)) => {
-                let cmd = req.command();
-                self.answer_typed(now, cmd, req, ts, session, Transport::Tcp)
-            }
-            None => {
-                let d = envelope::decode(command, direction, data, self.cfg.algo, self.cfg.mode);
-                self.answer(now, &d, session, Transport::Tcp)
-            }
-        };
+        let (result, data) =
+            match envelope::accepted_request(command, data, self.cfg.algo, self.cfg.mode) {
+                Ok((req, ts)) => self.answer(now, req, ts.unwrap_or(now), session, Transport::Tcp),
+                Err(d) => self.refuse(&d),
+            };
         let body = envelope::reply_body(result, result.message(), now, &data);
         Some(envelope::frame_bytes(
             command,
@@ -246,7 +241,7 @@ impl Platform {
         body: &[u8],
     ) -> HttpReply {
         self.stats.frames_received += 1;
-        let code = path.rsplit('/').next().and_then(|c| c.parse::<u16>().ok());
+        let code = http::interface_code(path);
         let Some(code) = code else {
             self.reject(ResultCode::Format.code());
             let body = envelope::reply_body(
@@ -257,21 +252,10 @@ impl Platform {
             );
             return HttpReply { status: 404, body };
         };
-        let fast = envelope::decode_request_fast(code, body, self.cfg.algo);
-        let d = match fast {
-            Some(_) => None,
-            None => Some(envelope::decode(
-                code,
-                Direction::Request,
-                body,
-                self.cfg.algo,
-                self.cfg.mode,
-            )),
-        };
-        let command = match (&fast, &d) {
-            (Some((req, _)), _) => Some(req.command()),
-            (None, Some(d)) => d.command,
-            (None, None) => None,
+        let read = envelope::accepted_request(code, body, self.cfg.algo, self.cfg.mode);
+        let command = match &read {
+            Ok((req, _)) => Some(req.command()),
+            Err(d) => d.command,
         };
         let token = authorization.map(|h| {
             let h = h.trim();
@@ -291,13 +275,9 @@ impl Platform {
             },
         };
         let closed = matches!(session, Session::Closed(_));
-        let (result, data) = match (fast, d) {
-            (Some((req, ts)), _) => {
-                let cmd = req.command();
-                self.answer_typed(now, cmd, req, ts, session, Transport::Http)
-            }
-            (None, Some(d)) => self.answer(now, &d, session, Transport::Http),
-            (None, None) => (ResultCode::Format, b"[]".to_vec()),
+        let (result, data) = match read {
+            Ok((req, ts)) => self.answer(now, req, ts.unwrap_or(now), session, Transport::Http),
+            Err(d) => self.refuse(&d),
         };
         let status = if closed { 401 } else { 200 };
         HttpReply {
@@ -306,40 +286,32 @@ impl Platform {
         }
     }
 
-    /// The reply to one request envelope: its general code and `data`.
-    fn answer(
-        &mut self,
-        now: i64,
-        d: &Decoded,
-        session: Session,
-        transport: Transport,
-    ) -> (ResultCode, Vec<u8>) {
-        let Some(cmd) = d.command else {
-            self.reject(ResultCode::Format.code());
-            return (ResultCode::Format, b"[]".to_vec());
+    /// The answer to a request envelope that was not accepted: its general
+    /// code (table 43), with per-item codes where items were at fault.
+    fn refuse(&mut self, d: &Decoded) -> (ResultCode, Vec<u8>) {
+        let code = match d.command {
+            None => ResultCode::Format,
+            Some(_) if d.result != ResultCode::Ok => {
+                self.reject(d.result.code());
+                return (d.result, self.item_codes(d));
+            }
+            // Accepted, yet the items did not read as the interface's type.
+            Some(_) => ResultCode::Parameter,
         };
-        if d.result != ResultCode::Ok {
-            self.reject(d.result.code());
-            return (d.result, self.item_codes(d));
-        }
-        let Some(Ok(req)) = d.typed_request() else {
-            self.reject(ResultCode::Parameter.code());
-            return (ResultCode::Parameter, b"[]".to_vec());
-        };
-        let timestamp = d.timestamp.unwrap_or(now);
-        self.answer_typed(now, cmd, req, timestamp, session, transport)
+        self.reject(code.code());
+        (code, b"[]".to_vec())
     }
 
     /// The reply to an accepted, typed request.
-    fn answer_typed(
+    fn answer(
         &mut self,
         now: i64,
-        cmd: Command,
         req: Request,
         timestamp: i64,
         session: Session,
         transport: Transport,
     ) -> (ResultCode, Vec<u8>) {
+        let cmd = req.command();
         if let Session::Closed(why) = session
             && cmd != Command::LoginTcp
         {

@@ -506,3 +506,41 @@ fn split_quoted<'a>(b: &'a [u8], key: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
     let at = b.windows(key.len()).rposition(|w| w == key)?;
     Some((&b[..at], &b[at + key.len()..]))
 }
+
+/// A request envelope read the cheapest exact way: the fast path when it
+/// is clean ([`decode_request_fast`]), else the full reader. `Ok` with the
+/// typed request and its timestamp in seconds when the envelope is
+/// accepted and its items read; `Err` with the full reading otherwise,
+/// which says what is wrong.
+pub fn accepted_request(
+    command: u16,
+    bytes: &[u8],
+    algo: SignAlgo,
+    mode: Mode,
+) -> Result<(Request, Option<i64>), Box<Decoded>> {
+    if let Some((req, ts)) = decode_request_fast(command, bytes, algo) {
+        return Ok((req, Some(ts)));
+    }
+    let d = decode(command, Direction::Request, bytes, algo, mode);
+    match d.typed_request() {
+        Some(Ok(req)) if d.accepted() => Ok((req, d.timestamp)),
+        _ => Err(Box::new(d)),
+    }
+}
+
+/// As [`accepted_request`], for a reply envelope (unsigned).
+pub fn accepted_reply(
+    command: u16,
+    bytes: &[u8],
+    algo: SignAlgo,
+    mode: Mode,
+) -> Result<Reply, Box<Decoded>> {
+    if let Some((rep, _, _)) = decode_reply_fast(command, bytes) {
+        return Ok(rep);
+    }
+    let d = decode(command, Direction::Reply, bytes, algo, mode);
+    match d.typed_reply() {
+        Some(Ok(rep)) if d.accepted() => Ok(rep),
+        _ => Err(Box::new(d)),
+    }
+}

@@ -35,7 +35,7 @@ use crate::proto::envelope;
 use crate::proto::frame::{Direction, next_packet_no};
 use crate::proto::messages::{
     Amount, BookConfirmRequest, BookRequest, CouponDownlink, LoginRequest, ParkCarInfo,
-    RefreshRequest, Request, TcpLoginRequest,
+    RefreshRequest, Reply as PReply, Request, TcpLoginRequest,
 };
 use crate::proto::password::DesKey;
 use crate::proto::time::DateTime;
@@ -1365,10 +1365,7 @@ impl<'a> Sim<'a> {
     ) {
         if direction == Direction::Reply {
             // An answer to one of our uplinks: acknowledged.
-            let ok = envelope::decode_reply_fast(command, data).is_some()
-                || envelope::decode(command, direction, data, SignAlgo::Sha1, Mode::Lenient)
-                    .accepted();
-            if ok {
+            if envelope::accepted_reply(command, data, SignAlgo::Sha1, Mode::Lenient).is_ok() {
                 self.stats.garage_frames_verified += 1;
                 self.link.unacked.remove(&packet_no);
             } else {
@@ -1376,17 +1373,8 @@ impl<'a> Sim<'a> {
             }
             return;
         }
-        let req = match envelope::decode_request_fast(command, data, SignAlgo::Sha1) {
-            Some((req, _)) => Some(req),
-            None => {
-                let d = envelope::decode(command, direction, data, SignAlgo::Sha1, Mode::Lenient);
-                match d.typed_request() {
-                    Some(Ok(req)) if d.accepted() => Some(req),
-                    _ => None,
-                }
-            }
-        };
-        let Some(req) = req else {
+        let Ok((req, _)) = envelope::accepted_request(command, data, SignAlgo::Sha1, Mode::Lenient)
+        else {
             self.stats.garage_frames_rejected += 1;
             return;
         };
@@ -1419,29 +1407,26 @@ impl<'a> Sim<'a> {
                 Ok((200, body)) => {
                     let cmd = http::parse_request(&sent)
                         .ok()
-                        .and_then(|r| {
-                            r.path
-                                .rsplit('/')
-                                .next()
-                                .and_then(|c| c.parse::<u16>().ok())
-                        })
+                        .and_then(|r| http::interface_code(r.path))
                         .unwrap_or(0);
-                    let d = envelope::decode(
-                        cmd,
-                        Direction::Reply,
-                        body,
-                        SignAlgo::Sha1,
-                        Mode::Lenient,
-                    );
-                    if !d.accepted() {
+                    let Ok(rep) =
+                        envelope::accepted_reply(cmd, body, SignAlgo::Sha1, Mode::Lenient)
+                    else {
                         self.stats.garage_frames_rejected += 1;
                         return;
-                    }
+                    };
                     self.stats.garage_frames_verified += 1;
-                    let token = d.body["data"][0]["accessToken"]
-                        .as_str()
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string);
+                    // 1001 and 1002 answer with the (new) access token.
+                    let token = match rep {
+                        PReply::LoginHttp(items) => {
+                            items.into_iter().next().map(|i| i.access_token)
+                        }
+                        PReply::RefreshToken(items) => {
+                            items.into_iter().next().map(|i| i.access_token)
+                        }
+                        _ => None,
+                    }
+                    .filter(|s| !s.is_empty());
                     if let Some(tok) = token {
                         self.link.token = Some(tok);
                         self.q
@@ -1468,29 +1453,18 @@ impl<'a> Sim<'a> {
             self.stats.garage_frames_rejected += 1;
             return;
         };
-        let code = r
-            .path
-            .rsplit('/')
-            .next()
-            .and_then(|c| c.parse::<u16>().ok())
-            .unwrap_or(0);
-        let d = envelope::decode(
-            code,
-            Direction::Request,
-            r.body,
-            SignAlgo::Sha1,
-            Mode::Lenient,
-        );
-        let reply = match d.typed_request() {
-            Some(Ok(req)) if d.accepted() => {
-                self.stats.garage_frames_verified += 1;
-                self.garage_handle_downlink(t, req)
-            }
-            _ => {
-                self.stats.garage_frames_rejected += 1;
-                None
-            }
-        };
+        let code = http::interface_code(r.path).unwrap_or(0);
+        let (result, reply) =
+            match envelope::accepted_request(code, r.body, SignAlgo::Sha1, Mode::Lenient) {
+                Ok((req, _)) => {
+                    self.stats.garage_frames_verified += 1;
+                    (ResultCode::Ok, self.garage_handle_downlink(t, req))
+                }
+                Err(d) => {
+                    self.stats.garage_frames_rejected += 1;
+                    (d.result, None)
+                }
+            };
         let now = t.secs() + DAY0.0;
         let body = match reply {
             Some(rep) => envelope::reply_body(
@@ -1499,7 +1473,7 @@ impl<'a> Sim<'a> {
                 now,
                 &rep.data_json(),
             ),
-            None => envelope::reply_body(d.result, d.result.message(), now, b"[]"),
+            None => envelope::reply_body(result, result.message(), now, b"[]"),
         };
         if self.link.up {
             let at = self.up_time(t);
