@@ -279,7 +279,10 @@ fn accepted_entry_points_match_the_full_reader() {
         match dir {
             Direction::Request => {
                 let r = envelope::accepted_request(code, &body, SignAlgo::Sha1, Mode::Lenient);
-                let want = full.typed_request().and_then(Result::ok).filter(|_| full.accepted());
+                let want = full
+                    .typed_request()
+                    .and_then(Result::ok)
+                    .filter(|_| full.accepted());
                 assert_eq!(r.as_ref().ok().map(|(q, _)| q.clone()), want, "{code}");
                 if let Ok((_, ts)) = r {
                     assert_eq!(ts, full.timestamp);
@@ -287,7 +290,10 @@ fn accepted_entry_points_match_the_full_reader() {
             }
             Direction::Reply => {
                 let r = envelope::accepted_reply(code, &body, SignAlgo::Sha1, Mode::Lenient);
-                let want = full.typed_reply().and_then(Result::ok).filter(|_| full.accepted());
+                let want = full
+                    .typed_reply()
+                    .and_then(Result::ok)
+                    .filter(|_| full.accepted());
                 assert_eq!(r.ok(), want, "{code}");
             }
         }

@@ -7,7 +7,7 @@
 
 use super::canon;
 use super::codes::{BizCode, Command, ResultCode};
-use super::frame::{CRC16, Direction, FrameRepr, MAGIC, MAX_DATA_LEN, VERSION, field};
+use super::frame::{Direction, FrameRepr, VERSION, field};
 use super::messages::{Reply, Request};
 use super::schema::{self, Checked, Issue, Mode};
 use super::sign::{self, SignAlgo, SignCheck};
@@ -18,12 +18,20 @@ pub fn request_body(data_json: &[u8], timestamp: i64, algo: SignAlgo) -> Vec<u8>
     let mut out = Vec::with_capacity(data_json.len() + 80);
     out.extend_from_slice(b"{\"data\":");
     out.extend_from_slice(data_json);
-    out.extend_from_slice(b",\"sign\":\"");
-    sign::digest_hex_into(algo, data_json, &mut out);
-    out.extend_from_slice(b"\",\"timestamp\":");
-    push_int(&mut out, timestamp);
-    out.push(b'}');
+    request_tail(&mut out, 8, timestamp, algo);
     out
+}
+
+/// The request envelope after `data` (which stands in `out` from
+/// `data_start`): its sign, the timestamp, the closing brace.
+fn request_tail(out: &mut Vec<u8>, data_start: usize, timestamp: i64, algo: SignAlgo) {
+    let mut sign = Vec::with_capacity(40);
+    sign::digest_hex_into(algo, &out[data_start..], &mut sign);
+    out.extend_from_slice(b",\"sign\":\"");
+    out.extend_from_slice(&sign);
+    out.extend_from_slice(b"\",\"timestamp\":");
+    push_int(out, timestamp);
+    out.push(b'}');
 }
 
 /// Writes a reply envelope around a canonical `data` array.
@@ -44,33 +52,23 @@ pub fn request_frame(req: &Request, packet_no: u32, timestamp: i64, algo: SignAl
     out.extend_from_slice(b"{\"data\":");
     let data_start = out.len();
     req.write_data_json(&mut out);
-    let mut sign = Vec::with_capacity(40);
-    sign::digest_hex_into(algo, &out[data_start..], &mut sign);
-    out.extend_from_slice(b",\"sign\":\"");
-    out.extend_from_slice(&sign);
-    out.extend_from_slice(b"\",\"timestamp\":");
-    push_int(&mut out, timestamp);
-    out.push(b'}');
+    request_tail(&mut out, data_start, timestamp, algo);
     finish_frame(out, req.command().code(), packet_no, Direction::Request)
 }
 
-/// Fills the header of a frame whose body follows it in `out`, appends
-/// the CRC. Bodies over 10 MiB give an empty vector (as [`frame_bytes`]).
-fn finish_frame(mut out: Vec<u8>, command: u16, packet_no: u32, direction: Direction) -> Vec<u8> {
-    let len = out.len() - field::HEADER_LEN;
-    if len > MAX_DATA_LEN {
-        return Vec::new();
+/// Seals a frame written in place after [`field::HEADER_LEN`] bytes of
+/// room ([`FrameRepr::seal`]). Bodies over 10 MiB give an empty vector (as
+/// [`frame_bytes`]).
+fn finish_frame(out: Vec<u8>, command: u16, packet_no: u32, direction: Direction) -> Vec<u8> {
+    FrameRepr {
+        version: VERSION,
+        packet_no,
+        direction,
+        command,
+        data: &[],
     }
-    out[field::MAGIC].copy_from_slice(MAGIC);
-    out[field::VERSION_MAJOR] = VERSION.0;
-    out[field::VERSION_MINOR] = VERSION.1;
-    out[field::PACKET_NO].copy_from_slice(&packet_no.to_be_bytes());
-    out[field::LENGTH].copy_from_slice(&(len as u32).to_be_bytes());
-    out[field::DIRECTION] = direction.byte();
-    out[field::COMMAND].copy_from_slice(&command.to_be_bytes());
-    let crc = CRC16.checksum(&out);
-    out.extend_from_slice(&crc.to_be_bytes());
-    out
+    .seal(out)
+    .unwrap_or_default()
 }
 
 /// Appends an integer's decimal text.

@@ -254,17 +254,48 @@ impl<'a> FrameRepr<'a> {
         }
         let start = out.len();
         out.reserve(self.buffer_len());
-        out.extend_from_slice(MAGIC);
-        out.push(self.version.0);
-        out.push(self.version.1);
-        out.extend_from_slice(&self.packet_no.to_be_bytes());
-        out.extend_from_slice(&(self.data.len() as u32).to_be_bytes());
-        out.push(self.direction.byte());
-        out.extend_from_slice(&self.command.to_be_bytes());
+        out.resize(start + field::HEADER_LEN, 0);
+        self.write_header(&mut out[start..], self.data.len());
         out.extend_from_slice(self.data);
         let crc = CRC16.checksum(&out[start..]);
         out.extend_from_slice(&crc.to_be_bytes());
         Ok(())
+    }
+
+    /// The header fields, for `length` bytes of data, into the first
+    /// [`field::HEADER_LEN`] bytes of `h`.
+    fn write_header(&self, h: &mut [u8], length: usize) {
+        h[field::MAGIC].copy_from_slice(MAGIC);
+        h[field::VERSION_MAJOR] = self.version.0;
+        h[field::VERSION_MINOR] = self.version.1;
+        h[field::PACKET_NO].copy_from_slice(&self.packet_no.to_be_bytes());
+        h[field::LENGTH].copy_from_slice(&(length as u32).to_be_bytes());
+        h[field::DIRECTION] = self.direction.byte();
+        h[field::COMMAND].copy_from_slice(&self.command.to_be_bytes());
+    }
+
+    /// Seals a frame written in place: `buf` holds [`field::HEADER_LEN`]
+    /// bytes of room, then the data. Fills the header from `self` (its
+    /// `data` is ignored) and appends the CRC. Fails only if the data
+    /// exceeds the cap.
+    pub fn seal(&self, mut buf: Vec<u8>) -> Result<Vec<u8>, FrameError> {
+        if buf.len() < field::HEADER_LEN {
+            return Err(FrameError::Truncated {
+                needed: field::HEADER_LEN,
+                have: buf.len(),
+            });
+        }
+        let length = buf.len() - field::HEADER_LEN;
+        if length > MAX_DATA_LEN {
+            return Err(FrameError::TooLong {
+                length: length as u64,
+                max: MAX_DATA_LEN,
+            });
+        }
+        self.write_header(&mut buf, length);
+        let crc = CRC16.checksum(&buf);
+        buf.extend_from_slice(&crc.to_be_bytes());
+        Ok(buf)
     }
 
     /// The frame as a new vector.
@@ -300,6 +331,36 @@ mod test {
         v.extend_from_slice(&[0x00, 0x03, 0xEE]);
         v.extend_from_slice(HEARTBEAT_DATA);
         v
+    }
+
+    #[test]
+    fn seal_in_place_equals_emit() {
+        for data in [&b""[..], b"{}", &[0xA5; 300]] {
+            let repr = FrameRepr {
+                version: VERSION,
+                packet_no: 0x0102_0304,
+                direction: Direction::Reply,
+                command: 5004,
+                data,
+            };
+            let mut buf = vec![0xFF; field::HEADER_LEN];
+            buf.extend_from_slice(data);
+            assert_eq!(repr.seal(buf).unwrap(), repr.to_bytes().unwrap());
+        }
+        let repr = FrameRepr {
+            version: VERSION,
+            packet_no: 1,
+            direction: Direction::Request,
+            command: 1006,
+            data: &[],
+        };
+        assert!(matches!(
+            repr.seal(vec![0; 3]),
+            Err(FrameError::Truncated {
+                needed: 17,
+                have: 3
+            })
+        ));
     }
 
     #[test]
