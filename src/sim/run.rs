@@ -1875,13 +1875,7 @@ impl<'a> Sim<'a> {
                 continue;
             }
             if let Some(req) = fx.into_report() {
-                if self.link.up {
-                    let bytes = self.encode_up(&req, t);
-                    self.transmit(t, bytes, t, true);
-                } else {
-                    let bytes = self.encode_up(&req, t);
-                    self.link.backlog.push_back((bytes, t, true));
-                }
+                self.garage_send(t, &req, t, true);
             }
         }
     }
