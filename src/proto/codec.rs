@@ -479,4 +479,29 @@ mod test {
         );
         assert_eq!(d.decode_eof(), Ok(None));
     }
+
+    /// Whole frames are read in place and counted in the offset; once
+    /// bytes are buffered (or the head is bad) the caller must `feed`.
+    #[test]
+    fn take_whole_in_place_then_feed() {
+        let (a, b) = (frame(1, b"{}"), frame(2, b"[1]"));
+        let mut all = a.clone();
+        all.extend_from_slice(&b);
+        let mut d = FrameDecoder::new();
+        let (f, n) = d.take_whole(&all).unwrap();
+        assert_eq!((f.packet_no, n, d.offset()), (1, a.len(), a.len() as u64));
+        // Half a frame: not whole, so it is fed; then nothing is taken in
+        // place until the buffer is drained.
+        assert!(d.take_whole(&b[..5]).is_none());
+        d.feed(&b[..5]);
+        assert!(d.take_whole(&a).is_none());
+        d.feed(&b[5..]);
+        assert_eq!(d.decode().unwrap().unwrap().packet_no, 2);
+        assert_eq!(d.offset(), all.len() as u64);
+        assert!(d.take_whole(&a).is_some());
+        // A bad CRC is never taken in place.
+        let mut bad = a.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert!(FrameDecoder::new().take_whole(&bad).is_none());
+    }
 }
