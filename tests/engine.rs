@@ -1,9 +1,10 @@
-//! Integration and property tests of the booking engine (issue 3).
+//! Integration and property tests of the booking engine.
 
 use parksim::engine::{
     Command, Config, ControlStrategy, Effect, Engine, EngineError, EntranceConfig, EntranceId,
-    EventKind, FlowPolicy, Gate, LaneKind, OneEntranceMode, PayType, PrioritySchedule, Reply,
-    Saturation, Snapshot, Tariff, UTurnReason, VehicleClass, WaitReason,
+    EventKind, FlowPolicy, FullRuleWhen, Gate, LaneKind, OneEntranceMode, PayType, PoolPolicy,
+    PrioritySchedule, RatioScope, Reply, Saturation, Snapshot, Tariff, UTurnReason, VehicleClass,
+    WaitReason,
 };
 use parksim::proto::codes::BizCode;
 use parksim::proto::messages::{
@@ -405,7 +406,14 @@ fn one_entrance_manual_confirmation_flags_every_admission_and_keeps_ratio() {
 
 #[test]
 fn saturated_two_to_one_step_by_step() {
-    let mut e = engine(cfg(100, 20));
+    // The garage-wide reading: one cycle for both barriers.
+    let mut e = engine(Config {
+        flow: FlowPolicy {
+            ratio_scope: RatioScope::Garage,
+            ..FlowPolicy::default()
+        },
+        ..cfg(100, 20)
+    });
     let now = t0();
     fill(&mut e, now, 75);
     assert_eq!(e.snapshot().level, Saturation::Saturated);
@@ -439,6 +447,7 @@ fn saturated_ratio_is_configurable_three_to_two() {
             ratio_reserved: 3,
             ratio_general: 2,
             out_n: 1,
+            ..FlowPolicy::default()
         },
         entrances: vec![EntranceConfig {
             equipment_id: String::new(),
@@ -493,9 +502,11 @@ fn unsaturated_is_first_come_first_served() {
 
 #[test]
 fn full_reserved_first_then_out_2_in_1_step_by_step() {
+    // The "whenever full" reading of 6.8 b.
     let mut e = engine(Config {
         flow: FlowPolicy {
             out_n: 2,
+            full_rule_when: FullRuleWhen::Always,
             ..FlowPolicy::default()
         },
         ..cfg(100, 20)
@@ -549,6 +560,7 @@ fn out_n_in_1_for_n_1_and_3() {
         let mut e = engine(Config {
             flow: FlowPolicy {
                 out_n: n,
+                full_rule_when: FullRuleWhen::Always,
                 ..FlowPolicy::default()
             },
             ..cfg(100, 2)
@@ -587,6 +599,141 @@ fn out_n_in_1_for_n_1_and_3() {
             format!("wait OutNIn1 {{ exits_needed: {n} }}")
         );
     }
+}
+
+/// 6.8 b as written (the default): at full, general vehicles enter while a
+/// stall is free for them unless reserved vehicles queue too; then "out 2
+/// in 1" counts the exits made while they queue.
+#[test]
+fn full_rule_applies_only_while_reserved_vehicles_queue() {
+    let mut e = engine(Config {
+        flow: FlowPolicy {
+            out_n: 2,
+            ..FlowPolicy::default()
+        },
+        ..cfg(100, 20)
+    });
+    let now = t0();
+    fill(&mut e, now, 92);
+    assert_eq!(e.snapshot().level, Saturation::Full);
+    // No reserved vehicle waits: general vehicles fill the free stalls.
+    for i in 1..=3 {
+        arrive(&mut e, now, GEN, &format!("G{i}"));
+    }
+    assert_eq!(step(&mut e, now, GEN), "G1");
+    assert_eq!(step(&mut e, now, GEN), "G2");
+    // A reserved vehicle queues at its own barrier: general ones wait for
+    // two exits made while it queues.
+    book_now(&mut e, now, "B1", "R1");
+    arrive(&mut e, now, RES, "R1");
+    assert_eq!(step(&mut e, now, GEN), "wait OutNIn1 { exits_needed: 2 }");
+    exit(&mut e, now, "F0");
+    exit(&mut e, now, "F1");
+    assert_eq!(step(&mut e, now, GEN), "G3");
+    // The reserved vehicle enters on its hold.
+    assert_eq!(step(&mut e, now, RES), "R1");
+    assert_eq!(e.snapshot().used, 94);
+}
+
+/// A full garage with no bookings fills to the last stall (the "always"
+/// reading stops general vehicles at the threshold until exits come).
+#[test]
+fn without_bookings_a_full_garage_fills_every_stall() {
+    for (when, inside) in [(FullRuleWhen::BothQueue, 100), (FullRuleWhen::Always, 90)] {
+        let mut e = engine(Config {
+            flow: FlowPolicy {
+                full_rule_when: when,
+                ..FlowPolicy::default()
+            },
+            ..cfg(100, 0)
+        });
+        let now = t0();
+        for i in 0..120 {
+            arrive(&mut e, now, GEN, &format!("G{i}"));
+        }
+        while step(&mut e, now, GEN).starts_with('G') {}
+        assert_eq!(e.snapshot().used, inside, "{when:?}");
+    }
+}
+
+/// A protected pool keeps general vehicles out of the reservable stalls
+/// even when no booking holds them; a shared pool does not.
+#[test]
+fn a_protected_pool_is_set_aside_for_bookings() {
+    for (pool, general_max) in [(PoolPolicy::Protected, 80), (PoolPolicy::Shared, 100)] {
+        let mut e = engine(Config {
+            pool,
+            schedule: PrioritySchedule::AlwaysOff,
+            ..cfg(100, 20)
+        });
+        let now = t0();
+        for i in 0..110 {
+            arrive(&mut e, now, GEN, &format!("G{i}"));
+        }
+        while step(&mut e, now, GEN).starts_with('G') {}
+        let s = e.snapshot();
+        assert_eq!((s.used, s.general_inside), (general_max, general_max), "{pool:?}");
+        if pool == PoolPolicy::Protected {
+            assert_eq!(step(&mut e, now, GEN), "wait NoFreeStall");
+            assert_eq!((s.unused, s.general_room), (20, 0));
+            // Bookings still get the pool, and their vehicles enter.
+            for i in 1..=20 {
+                assert_eq!(book_now(&mut e, now, &format!("B{i}"), &format!("R{i}")).0, 0);
+                arrive(&mut e, now, RES, &format!("R{i}"));
+                assert_eq!(step(&mut e, now, RES), format!("R{i}"));
+            }
+            assert_eq!(e.snapshot().used, 100);
+            // A general vehicle leaving makes room for one general vehicle.
+            exit(&mut e, now, "G0");
+            assert_eq!(step(&mut e, now, GEN), "G80");
+        }
+    }
+}
+
+/// Staff let a car out that the control list holds at the exit (strategy
+/// 2); the plain exit stays refused.
+#[test]
+fn staff_release_a_car_the_control_list_holds() {
+    let mut e = engine(Config {
+        tariff: Tariff {
+            free_minutes: 24 * 60,
+            ..Tariff::default()
+        },
+        ..cfg(100, 20)
+    });
+    let now = t0();
+    arrive(&mut e, now, GEN, "L1");
+    assert_eq!(step(&mut e, now, GEN), "L1");
+    e.handle(now, sheet("S1", "L1", 2, None, mins(now, 600), 1))
+        .unwrap();
+    assert!(matches!(exit(&mut e, mins(now, 5), "L1"), Reply::ExitRefused { .. }));
+    let r = e
+        .handle(
+            mins(now, 20),
+            Command::Release {
+                plate: "L1".into(),
+                equipment_id: None,
+            },
+        )
+        .unwrap();
+    assert!(matches!(r, Reply::Exited { .. }), "{r:?}");
+    assert_eq!(e.snapshot().used, 0);
+}
+
+/// `next_timer` names the next expiry or scheduled switch.
+#[test]
+fn next_timer_is_the_next_expiry_or_switch() {
+    let mut e = engine(cfg(100, 20));
+    let now = t0(); // 08:00, the next switch 19:30
+    assert_eq!(e.next_timer(), Some(t("2018-01-06 19:30:00")));
+    let r = e
+        .handle(now, book("B1", "R1", now, mins(now, 60), 30, 1))
+        .unwrap();
+    assert_eq!(book_code(r), 0);
+    assert_eq!(e.next_timer(), Some(mins(now, 90)));
+    e.handle(mins(now, 90), Command::Tick).unwrap();
+    assert_eq!(e.snapshot().reserved, 0);
+    assert_eq!(e.next_timer(), Some(t("2018-01-06 19:30:00")));
 }
 
 #[test]
@@ -1670,6 +1817,12 @@ fn prop_config(total: u32, pool: u32, out_n: u32) -> Config {
     Config {
         total_stalls: total,
         reservable_stalls: pool.min(total),
+        // Odd totals protect the pool, even ones share it.
+        pool: if total % 2 == 1 {
+            PoolPolicy::Protected
+        } else {
+            PoolPolicy::Shared
+        },
         entrances: vec![
             EntranceConfig {
                 equipment_id: String::new(),
@@ -1686,6 +1839,16 @@ fn prop_config(total: u32, pool: u32, out_n: u32) -> Config {
         ],
         flow: FlowPolicy {
             out_n,
+            full_rule_when: if out_n == 2 {
+                FullRuleWhen::Always
+            } else {
+                FullRuleWhen::BothQueue
+            },
+            ratio_scope: if total % 3 == 0 {
+                RatioScope::Garage
+            } else {
+                RatioScope::Barrier
+            },
             ..FlowPolicy::default()
         },
         fixed_stalls: true,
@@ -1758,6 +1921,16 @@ fn check_invariants(
     prop_assert!(s.reserved <= s.reservable_stalls);
     prop_assert!(s.used + s.reserved <= s.total_stalls);
     prop_assert_eq!(s.unused, s.total_stalls - s.used - s.reserved);
+    // General vehicles inside, and the protected pool kept from them.
+    let general = e
+        .inside_all()
+        .filter(|r| r.class == VehicleClass::General)
+        .count() as u32;
+    prop_assert_eq!(general, s.general_inside);
+    if e.config().pool == PoolPolicy::Protected {
+        prop_assert!(s.general_inside <= s.total_stalls - s.reservable_stalls);
+    }
+    prop_assert!(s.general_room <= s.unused);
     prop_assert_eq!(s.entered, s.exited + s.used as u64);
     // No stall held by two live bookings, and the holds are the live bookings.
     let live: Vec<u32> = e
@@ -1890,12 +2063,14 @@ fn admission_input() -> impl Strategy<Value = parksim::engine::AdmissionInput> {
         ),
         (any::<bool>(), any::<bool>(), any::<bool>(), level, 0..3u32),
         (0..4u32, 0..5u32, 1..4u32, 1..3u32, 1..4u32),
+        (any::<bool>(), any::<bool>()),
     )
         .prop_map(
             |(
                 (lane, one_entrance, r, g),
                 (re, ge, on, level, free),
                 (cycle, credits, rr, rg, n),
+                (always, garage),
             )| {
                 AdmissionInput {
                     lane,
@@ -1915,6 +2090,16 @@ fn admission_input() -> impl Strategy<Value = parksim::engine::AdmissionInput> {
                         ratio_reserved: rr,
                         ratio_general: rg,
                         out_n: n,
+                        full_rule_when: if always {
+                            FullRuleWhen::Always
+                        } else {
+                            FullRuleWhen::BothQueue
+                        },
+                        ratio_scope: if garage {
+                            RatioScope::Garage
+                        } else {
+                            RatioScope::Barrier
+                        },
                     },
                 }
             },
@@ -1935,9 +2120,20 @@ proptest! {
                         prop_assert!(i.lane != LaneKind::ReservedOnly);
                         prop_assert!(i.free_general > 0);
                         if i.priority_on && i.level == Saturation::Full {
-                            // Out N in 1, and reserved first.
-                            prop_assert!(i.flow.exit_credits >= i.policy.out_n);
-                            prop_assert!(i.reserved_here.is_none() && !i.reserved_elsewhere);
+                            // Reserved first at this barrier; out N in 1
+                            // while reserved vehicles wait elsewhere (or
+                            // always, in that reading).
+                            prop_assert!(i.reserved_here.is_none());
+                            match i.policy.full_rule_when {
+                                FullRuleWhen::Always => {
+                                    prop_assert!(i.flow.exit_credits >= i.policy.out_n);
+                                    prop_assert!(!i.reserved_elsewhere);
+                                }
+                                FullRuleWhen::BothQueue if i.reserved_elsewhere => {
+                                    prop_assert!(i.flow.exit_credits >= i.policy.out_n);
+                                }
+                                FullRuleWhen::BothQueue => {}
+                            }
                         }
                         if i.priority_on && i.one_entrance == Some(OneEntranceMode::ReservedEnterGeneralWait) {
                             prop_assert!(i.reserved_here.is_none());
@@ -1951,9 +2147,23 @@ proptest! {
             Admission::Wait(w) => {
                 // Nobody waits here, or there is a reason a general vehicle
                 // cannot go; a waiting reserved head is only held back by
-                // the ratio's general turn.
+                // the garage-wide ratio's general turn.
                 if let Some(_r) = i.reserved_here {
                     prop_assert_eq!(w, WaitReason::GeneralTurn);
+                    prop_assert_eq!(i.policy.ratio_scope, RatioScope::Garage);
+                }
+                // A barrier idles with a general head that has a stall free
+                // only for a reason of the rules: the other class waits.
+                let g_head = i.general_here.is_some() && i.lane != LaneKind::ReservedOnly;
+                if g_head
+                    && i.free_general > 0
+                    && i.priority_on
+                    && i.policy.full_rule_when == FullRuleWhen::BothQueue
+                {
+                    prop_assert!(
+                        i.reserved_here.is_some() || i.reserved_elsewhere,
+                        "general head idles with room and no reserved vehicle: {:?}", w
+                    );
                 }
                 if w == WaitReason::Empty {
                     prop_assert!(i.reserved_here.is_none());

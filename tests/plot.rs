@@ -41,7 +41,7 @@ fn check(files: &[std::path::PathBuf], labels: &[&str]) {
 #[test]
 fn a_run_draws_queue_and_occupancy() {
     let s = Scenario::from_toml_with_overrides(DEFAULT, &["days=2".into()]).unwrap();
-    let r = run(&s, RunOptions { series: true }).unwrap();
+    let r = run(&s, RunOptions { series: true, ..RunOptions::default() }).unwrap();
     let dir = tmp("run");
     parksim::sim::tables::write_run(&dir, &r).unwrap();
     let files = parksim::plot::plot_dir(&dir).unwrap();

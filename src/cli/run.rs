@@ -32,6 +32,7 @@ pub fn run(
         &scn,
         RunOptions {
             series: out.is_some(),
+            ..RunOptions::default()
         },
     )
     .map_err(|e| format!("{label}: {e}"))?;
@@ -80,11 +81,19 @@ fn print_summary(s: &Summary) {
         pct(s.blocking_rate)
     );
     println!(
-        "  bookings           {} booked, {} refused, {} cancelled, {} changed, {} no-shows",
+        "  bookings           {} attempts: {} accepted, {} refused ({} by the platform's inventory), {} refused late by the garage",
+        s.booking_attempts,
         s.reserved_booked,
         s.reserved_refused,
+        s.platform_refusals,
+        s.late_refusals
+    );
+    println!(
+        "                     {} cancelled ({} cancellations refused), {} changed ({} changes refused), {} no-shows",
         s.reserved_cancelled,
+        s.cancels_refused,
         s.reserved_changed,
+        s.changes_refused,
         s.reserved_no_show
     );
     println!(
@@ -110,6 +119,13 @@ fn print_summary(s: &Summary) {
         pct(s.time_share.unsaturated),
         pct(s.time_share.saturated),
         pct(s.time_share.full)
+    );
+    println!(
+        "  stalls             at most {} inside (peak minute {}); {:.1} stall-hours locked for bookings with no car; {} cars held at the exit by the control list",
+        s.max_inside,
+        pct(s.peak_occupancy),
+        s.held_empty_stall_hours,
+        s.control_held
     );
     println!("  revenue            {:.2} yuan", s.revenue);
     println!(

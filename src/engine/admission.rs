@@ -4,25 +4,38 @@
 //! The rules, with the priority function on:
 //! - **unsaturated**: first come, first served among the heads of this
 //!   entrance;
-//! - **saturated**: while reserved and general vehicles both wait (anywhere
-//!   in the garage, general ones only if a stall is free for them), admit
-//!   `ratio_reserved` reserved, then `ratio_general` general, and repeat;
-//!   otherwise whoever waits;
-//! - **full**: reserved first (a general vehicle waits while a reserved one
-//!   waits anywhere), and a general vehicle enters only after `out_n`
-//!   exits per general admission ("out N in 1"), counted by
-//!   [`FlowState::exit_credits`].
+//! - **saturated** (6.8 a): while reserved and general vehicles both wait
+//!   (and a stall is free for the general one), admit `ratio_reserved`
+//!   reserved, then `ratio_general` general, and repeat; otherwise whoever
+//!   waits. [`RatioScope::Barrier`] (default) counts the vehicles queued at
+//!   this barrier, with a cycle per barrier, so separate barriers never
+//!   hold each other up; [`RatioScope::Garage`] counts the whole garage
+//!   with one cycle, and a barrier not on turn waits;
+//! - **full** (6.8 b): a reserved vehicle at this barrier enters first.
+//!   General vehicles enter "out N in 1" — one per `out_n` exits, counted
+//!   by [`FlowState::exit_credits`] — under [`FullRuleWhen::BothQueue`]
+//!   (default) only while a reserved vehicle waits at another barrier
+//!   (with none waiting they enter whenever a stall is free for them);
+//!   under [`FullRuleWhen::Always`] a general vehicle waits while any
+//!   reserved vehicle waits, and otherwise for N exits.
+//!
+//! Exit credits: an exit earns one when the garage is still full after it
+//! and the rule is in force (priority on; under `BothQueue` a reserved
+//! vehicle waiting); a general admission under the rule spends N; the count
+//! restarts at 0 whenever the garage becomes full and whenever priority is
+//! switched.
 //!
 //! With the priority function off, first come, first served at every level.
 //! Always: a reserved vehicle holds its stall, so it never waits for room; a
-//! general vehicle needs a stall that is neither occupied nor held; a
-//! reservation-only lane never admits a general vehicle. A one-entrance
-//! garage in [`OneEntranceMode::ReservedEnterGeneralWait`] puts a waiting
-//! reserved vehicle first at every level while priority is on (no ratio);
-//! in [`OneEntranceMode::ManualConfirmation`] the rules above apply and
-//! every admission is flagged `manual`.
+//! general vehicle needs a stall that is free for it
+//! ([`AdmissionInput::free_general`]); a reservation-only lane never admits
+//! a general vehicle. A one-entrance garage in
+//! [`OneEntranceMode::ReservedEnterGeneralWait`] puts a waiting reserved
+//! vehicle first at every level while priority is on (no ratio); in
+//! [`OneEntranceMode::ManualConfirmation`] the rules above apply and every
+//! admission is flagged `manual`.
 
-use super::config::{FlowPolicy, LaneKind, OneEntranceMode};
+use super::config::{FlowPolicy, FullRuleWhen, LaneKind, OneEntranceMode, RatioScope};
 
 /// Saturation level of the garage (6.7): occupied / total stalls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,7 +74,8 @@ pub enum VehicleClass {
 /// Garage-wide flow-control counters, updated by [`flow_after`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct FlowState {
-    /// Position in the saturated ratio cycle: below `ratio_reserved` it is a
+    /// Position in the saturated ratio cycle (of this barrier, or of the
+    /// garage with [`RatioScope::Garage`]): below `ratio_reserved` it is a
     /// reserved turn, otherwise a general turn. Reset to 0 whenever an
     /// admission happens without contention.
     pub cycle: u32,
@@ -76,7 +90,8 @@ pub enum WaitReason {
     Empty,
     /// Only general vehicles wait here and no stall is free for them.
     NoFreeStall,
-    /// Full: a reserved vehicle waits at another entrance and goes first.
+    /// Full ([`FullRuleWhen::Always`]): a reserved vehicle waits at another
+    /// entrance and goes first.
     ReservedFirst,
     /// Saturated ratio: it is a reserved turn and the reserved vehicle waits
     /// at another entrance.
@@ -116,7 +131,9 @@ pub struct AdmissionInput {
     pub general_elsewhere: bool,
     pub priority_on: bool,
     pub level: Saturation,
-    /// Stalls neither occupied nor held by a booking \[stalls\].
+    /// Stalls a general vehicle may take now: neither occupied nor held by
+    /// a booking, and within the general share when the pool is protected
+    /// \[stalls\].
     pub free_general: u32,
     pub flow: FlowState,
     pub policy: FlowPolicy,
@@ -158,13 +175,17 @@ pub fn next_admission(i: &AdmissionInput) -> Admission {
             })
         }
     };
+    // Full, nobody reserved at this barrier: the general head's rule.
+    let full_general = || match (i.policy.full_rule_when, i.reserved_elsewhere) {
+        (FullRuleWhen::Always, true) => Wait(WaitReason::ReservedFirst),
+        (FullRuleWhen::Always, false) | (FullRuleWhen::BothQueue, true) => out_n_in_1(),
+        (FullRuleWhen::BothQueue, false) => fifo(),
+    };
     if i.one_entrance == Some(OneEntranceMode::ReservedEnterGeneralWait) {
         return if r_here.is_some() {
             admit(Reserved)
-        } else if i.level == Saturation::Full && i.reserved_elsewhere {
-            Wait(WaitReason::ReservedFirst)
         } else if i.level == Saturation::Full {
-            out_n_in_1()
+            full_general()
         } else {
             fifo()
         };
@@ -174,10 +195,8 @@ pub fn next_admission(i: &AdmissionInput) -> Admission {
         Saturation::Full => {
             if r_here.is_some() {
                 admit(Reserved)
-            } else if i.reserved_elsewhere {
-                Wait(WaitReason::ReservedFirst)
             } else {
-                out_n_in_1()
+                full_general()
             }
         }
         Saturation::Saturated => {
@@ -200,12 +219,27 @@ pub fn next_admission(i: &AdmissionInput) -> Admission {
     }
 }
 
-/// Both classes wait and a general vehicle could enter.
+/// Both classes wait (at this barrier, or anywhere with
+/// [`RatioScope::Garage`]) and a general vehicle could enter.
 fn contention(i: &AdmissionInput) -> bool {
     let g_here = i.lane != LaneKind::ReservedOnly && i.general_here.is_some();
-    (i.reserved_here.is_some() || i.reserved_elsewhere)
-        && (g_here || i.general_elsewhere)
-        && i.free_general > 0
+    let both = match i.policy.ratio_scope {
+        RatioScope::Barrier => i.reserved_here.is_some() && g_here,
+        RatioScope::Garage => {
+            (i.reserved_here.is_some() || i.reserved_elsewhere) && (g_here || i.general_elsewhere)
+        }
+    };
+    both && i.free_general > 0
+}
+
+/// The full garage's "out N in 1" rule decides a general admission.
+fn out_n_applies(i: &AdmissionInput) -> bool {
+    i.priority_on
+        && i.level == Saturation::Full
+        && match i.policy.full_rule_when {
+            FullRuleWhen::Always => true,
+            FullRuleWhen::BothQueue => i.reserved_elsewhere,
+        }
 }
 
 /// The counters after `class` was admitted on the decision made from `i`.
@@ -216,7 +250,9 @@ pub fn flow_after(i: &AdmissionInput, class: VehicleClass) -> FlowState {
     }
     match i.level {
         Saturation::Full if class == VehicleClass::General => {
-            f.exit_credits = f.exit_credits.saturating_sub(i.policy.out_n);
+            if out_n_applies(i) {
+                f.exit_credits = f.exit_credits.saturating_sub(i.policy.out_n);
+            }
         }
         Saturation::Saturated
             if i.one_entrance != Some(OneEntranceMode::ReservedEnterGeneralWait) =>
@@ -306,6 +342,7 @@ mod test {
     fn reserved_enter_general_wait_at_full_keeps_reserved_first() {
         let mut i = input();
         i.one_entrance = Some(OneEntranceMode::ReservedEnterGeneralWait);
+        i.policy.full_rule_when = FullRuleWhen::Always;
         i.level = Saturation::Full;
         i.general_here = Some(1);
         i.reserved_elsewhere = true;
@@ -319,6 +356,7 @@ mod test {
     #[test]
     fn out_n_in_1_counts_credits() {
         let mut i = input();
+        i.policy.full_rule_when = FullRuleWhen::Always;
         i.level = Saturation::Full;
         i.general_here = Some(1);
         i.policy.out_n = 2;
@@ -340,5 +378,65 @@ mod test {
             next_admission(&i),
             Admission::Wait(WaitReason::ReservedFirst)
         );
+    }
+
+    /// 6.8 b as written: at full, "out N in 1" holds general vehicles back
+    /// only while reserved vehicles queue too.
+    #[test]
+    fn full_rule_only_while_both_queue_by_default() {
+        let mut i = input();
+        i.level = Saturation::Full;
+        i.general_here = Some(1);
+        i.policy.out_n = 2;
+        let general = Admission::Admit {
+            class: VehicleClass::General,
+            manual: false,
+        };
+        // Nobody reserved waits: the general head takes a free stall.
+        assert_eq!(next_admission(&i), general);
+        assert_eq!(flow_after(&i, VehicleClass::General).exit_credits, 0);
+        // A reserved vehicle waits at the other barrier: out 2 in 1.
+        i.reserved_elsewhere = true;
+        assert_eq!(
+            next_admission(&i),
+            Admission::Wait(WaitReason::OutNIn1 { exits_needed: 2 })
+        );
+        i.flow.exit_credits = 2;
+        assert_eq!(next_admission(&i), general);
+        assert_eq!(flow_after(&i, VehicleClass::General).exit_credits, 0);
+        // No free stall: nobody general enters, whatever the rule.
+        i.free_general = 0;
+        assert_eq!(next_admission(&i), Admission::Wait(WaitReason::NoFreeStall));
+    }
+
+    /// Per barrier (default) the saturated ratio never idles a barrier for
+    /// a vehicle at another one; garage-wide it does.
+    #[test]
+    fn saturated_ratio_scope() {
+        let mut i = input();
+        i.level = Saturation::Saturated;
+        i.lane = LaneKind::General;
+        i.general_here = Some(3);
+        i.reserved_elsewhere = true;
+        let general = Admission::Admit {
+            class: VehicleClass::General,
+            manual: false,
+        };
+        assert_eq!(next_admission(&i), general);
+        i.policy.ratio_scope = RatioScope::Garage;
+        assert_eq!(next_admission(&i), Admission::Wait(WaitReason::ReservedTurn));
+        // Both at this barrier: the cycle applies in either scope.
+        i.policy.ratio_scope = RatioScope::Barrier;
+        i.reserved_here = Some(5);
+        assert_eq!(
+            next_admission(&i),
+            Admission::Admit {
+                class: VehicleClass::Reserved,
+                manual: false
+            }
+        );
+        i.flow.cycle = 2;
+        assert_eq!(next_admission(&i), general);
+        assert_eq!(flow_after(&i, VehicleClass::General).cycle, 0);
     }
 }

@@ -31,6 +31,32 @@ pub enum OneEntranceMode {
     ManualConfirmation,
 }
 
+/// When the full garage's "out N in 1" rule holds general vehicles back
+/// (6.8 b).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FullRuleWhen {
+    /// Only while reserved vehicles also wait ("非预约车入口、预约车入口处同时有车辆
+    /// 排队", the text of 6.8 b): with no reserved vehicle waiting, general
+    /// vehicles enter whenever a stall is free for them (default).
+    #[default]
+    BothQueue,
+    /// Whenever the garage is full: a general vehicle waits while any
+    /// reserved vehicle waits, and otherwise for N exits.
+    Always,
+}
+
+/// Which vehicles the saturated 2 : 1 cycle counts (6.8 a).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RatioScope {
+    /// Each barrier keeps its own cycle over the vehicles queued at it;
+    /// separate barriers never wait for each other's turn (default).
+    #[default]
+    Barrier,
+    /// One cycle for the whole garage: a barrier whose class is not on
+    /// turn waits while the other class waits at another barrier.
+    Garage,
+}
+
 /// Flow-control parameters (6.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FlowPolicy {
@@ -42,6 +68,10 @@ pub struct FlowPolicy {
     /// N of "out N in 1" when full: exits per general admission
     /// (1, 2 or 3; default 1).
     pub out_n: u32,
+    /// When "out N in 1" applies (default [`FullRuleWhen::BothQueue`]).
+    pub full_rule_when: FullRuleWhen,
+    /// Where the saturated ratio counts (default [`RatioScope::Barrier`]).
+    pub ratio_scope: RatioScope,
 }
 
 impl Default for FlowPolicy {
@@ -50,8 +80,22 @@ impl Default for FlowPolicy {
             ratio_reserved: 2,
             ratio_general: 1,
             out_n: 1,
+            full_rule_when: FullRuleWhen::default(),
+            ratio_scope: RatioScope::default(),
         }
     }
+}
+
+/// What the reservable pool sets aside (table 2 `reservableStalls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PoolPolicy {
+    /// A cap on simultaneous booking locks only: general vehicles may
+    /// park in any stall nobody occupies or holds (default).
+    #[default]
+    Shared,
+    /// The pool is set aside: vehicles that entered as general never
+    /// occupy more than `total_stalls − reservable_stalls` stalls.
+    Protected,
 }
 
 /// When the reservation-priority function is on (6.9).
@@ -137,6 +181,8 @@ pub struct Config {
     /// The reservable pool: at most this many stalls locked by bookings at
     /// once \[stalls\] (table 2 `reservableStalls`). At most `total_stalls`.
     pub reservable_stalls: u32,
+    /// Whether general vehicles may use the pool's free stalls.
+    pub pool: PoolPolicy,
     /// Saturated from this occupancy on \[‰ of total stalls\] (default 700).
     pub saturated_at_permille: u32,
     /// Full from this occupancy on \[‰ of total stalls\] (default 900).
@@ -175,6 +221,7 @@ impl Default for Config {
             seed: 0,
             total_stalls: 100,
             reservable_stalls: 20,
+            pool: PoolPolicy::Shared,
             saturated_at_permille: 700,
             full_at_permille: 900,
             entrances: vec![

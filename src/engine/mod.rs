@@ -1,5 +1,5 @@
 //! The booking engine: the garage of sections 5 and 6 of T/SZPIA 001—2020
-//! as a pure, deterministic state machine (issue 3).
+//! as a pure, deterministic state machine.
 //!
 //! No clock, no I/O, no randomness. Time comes in with every call,
 //! [`Engine::handle`]`(now, command)` answers with a [`Reply`] (or an
@@ -55,11 +55,14 @@
 //!   they do reduce `unusedStalls` and the room for general vehicles.
 //!   Boundaries are inclusive upward: exactly 70 % is saturated, exactly
 //!   90 % full.
-//! - The reservable pool is a quota of simultaneous locks, not a fixed
-//!   set of stalls; stall numbers (`stallNo`, with
-//!   [`Config::fixed_stalls`]) are allocated lowest-free from the whole
-//!   garage and stay taken until the reserved vehicle leaves.
-//!   `restReservedStalls` = min(pool − holds, total − inside − holds).
+//! - The reservable pool caps simultaneous locks; stall numbers
+//!   (`stallNo`, with [`Config::fixed_stalls`]) are allocated lowest-free
+//!   from the whole garage and stay taken until the reserved vehicle
+//!   leaves. `restReservedStalls` = min(pool − holds, total − inside −
+//!   holds). What it sets aside is [`Config::pool`]: `Shared` (general
+//!   vehicles may take any stall nobody occupies or holds) or `Protected`
+//!   (vehicles that entered as general never occupy more than total − pool
+//!   stalls, so the pool's stalls wait for bookings).
 //! - 6001 locks at once, whatever `bookTime` says; an early vehicle is
 //!   recognised. `bookTime`/`overTime` outside years 0000–9999,
 //!   `overTime <= bookTime`, `obligatTime < 0`, or a deadline not after
@@ -74,11 +77,14 @@
 //!   general (in arrival order) or, at a reservation-only lane, turns
 //!   round. A booking made while the plate already queues as general does
 //!   not promote it.
-//! - Ratio 2 : 1 is garage-wide: the cycle position is shared by all
-//!   entrances, "both wait" means anywhere in the garage, and a general
-//!   vehicle only counts if a stall is free for it. "Out N in 1" counts
-//!   exits that leave the garage still full; the count restarts whenever
-//!   the garage becomes full and whenever priority is switched.
+//! - Flow control (6.8) is read as [`admission`] documents: the 2 : 1
+//!   ratio per barrier ([`RatioScope::Barrier`], default) or garage-wide
+//!   ([`RatioScope::Garage`]); "out N in 1" only while reserved vehicles
+//!   also queue ([`FullRuleWhen::BothQueue`], default, the text of 6.8 b)
+//!   or whenever full ([`FullRuleWhen::Always`]). Both are knobs of
+//!   [`FlowPolicy`].
+//! - Time moves only when a command comes: [`Engine::next_timer`] says when
+//!   the next expiry or scheduled switch falls, so a driver can tick then.
 //! - Lane kinds are independent of the priority function: a
 //!   reservation-only lane turns general vehicles round even with priority
 //!   off; converting it is the explicit [`Command::SetLane`].
@@ -130,7 +136,8 @@ pub use admission::{
     next_admission,
 };
 pub use config::{
-    Config, ConfigError, EntranceConfig, FlowPolicy, LaneKind, OneEntranceMode, PrioritySchedule,
+    Config, ConfigError, EntranceConfig, FlowPolicy, FullRuleWhen, LaneKind, OneEntranceMode,
+    PoolPolicy, PrioritySchedule, RatioScope,
 };
 pub use fees::{CouponKind, PayType, Tariff, apply_coupons};
 pub use log::{Event, EventKind, EventLog};
@@ -211,6 +218,12 @@ pub enum Command {
     Exit {
         plate: String,
         /// `outEquipmentId`.
+        equipment_id: Option<String>,
+    },
+    /// An attendant lets a vehicle out that the control list holds
+    /// (strategies 2, 3), after dealing with it; otherwise as [`Command::Exit`].
+    Release {
+        plate: String,
         equipment_id: Option<String>,
     },
     /// Correct an entry record (reported as 5006).
@@ -468,6 +481,11 @@ pub struct Snapshot {
     pub reserved: u32,
     /// `total − used − reserved` (`unusedStalls`).
     pub unused: u32,
+    /// Of `used`, the vehicles that entered as general.
+    pub general_inside: u32,
+    /// Stalls a general vehicle may take now (`unused`, and within
+    /// `total − reservable` general vehicles when the pool is protected).
+    pub general_room: u32,
     /// Bookings that could still be made (`restReservedStalls`).
     pub rest_reservable: u32,
     pub level: Saturation,

@@ -5,7 +5,7 @@ use super::admission::{
     Admission, AdmissionInput, FlowState, Saturation, VehicleClass, WaitReason, flow_after,
     next_admission,
 };
-use super::config::{Config, ConfigError, LaneKind};
+use super::config::{Config, ConfigError, FullRuleWhen, LaneKind, PoolPolicy, RatioScope};
 use super::fees::{CouponKind, PayType, apply_coupons};
 use super::log::{EventKind, EventLog};
 use super::{
@@ -136,6 +136,9 @@ struct Lane {
     equipment_id: Option<String>,
     reserved: VecDeque<Waiting>,
     general: VecDeque<Waiting>,
+    /// This barrier's position in the saturated ratio cycle
+    /// ([`RatioScope::Barrier`]).
+    cycle: u32,
 }
 
 /// The control-list verdict for a plate at an instant (list ids).
@@ -167,6 +170,8 @@ pub struct Engine {
     arrival_seq: u64,
     /// Vehicles inside, by plate.
     inside: BTreeMap<String, Box<Record>>,
+    /// Of those, the ones that entered as general.
+    general_inside: u32,
     /// Record id → plate, for vehicles inside.
     record_plate: HashMap<String, String>,
     /// Finished stays, by record id.
@@ -207,6 +212,7 @@ impl Engine {
                 equipment_id: (!e.equipment_id.is_empty()).then(|| e.equipment_id.clone()),
                 reserved: VecDeque::new(),
                 general: VecDeque::new(),
+                cycle: 0,
             })
             .collect();
         let level = Saturation::of(
@@ -227,6 +233,7 @@ impl Engine {
             waiting_general: 0,
             arrival_seq: 0,
             inside: BTreeMap::new(),
+            general_inside: 0,
             record_plate: HashMap::new(),
             closed: HashMap::new(),
             bookings: BTreeMap::new(),
@@ -288,7 +295,11 @@ impl Engine {
             Command::Exit {
                 plate,
                 equipment_id,
-            } => self.exit(now, &plate, equipment_id),
+            } => self.exit(now, &plate, equipment_id, false),
+            Command::Release {
+                plate,
+                equipment_id,
+            } => self.exit(now, &plate, equipment_id, true),
             Command::Correct {
                 record_id,
                 car,
@@ -327,7 +338,9 @@ impl Engine {
             reservable_stalls: self.cfg.reservable_stalls,
             used: self.inside.len() as u32,
             reserved: self.holds,
-            unused: self.free_general(),
+            unused: self.unused(),
+            general_inside: self.general_inside,
+            general_room: self.general_room(),
             rest_reservable: self.rest_reservable(),
             level: self.level,
             priority_on: self.priority_on,
@@ -342,6 +355,11 @@ impl Engine {
 
     pub fn config(&self) -> &Config {
         &self.cfg
+    }
+
+    /// Vehicles inside and stalls held by live bookings. O(1).
+    pub fn occupancy(&self) -> (u32, u32) {
+        (self.inside.len() as u32, self.holds)
     }
 
     /// The time of the last call.
@@ -415,26 +433,62 @@ impl Engine {
             general_elsewhere: self.waiting_general as usize > lane.general.len(),
             priority_on: self.priority_on,
             level: self.level,
-            free_general: self.free_general(),
-            flow: self.flow,
+            free_general: self.general_room(),
+            flow: FlowState {
+                cycle: match self.cfg.flow.ratio_scope {
+                    RatioScope::Barrier => lane.cycle,
+                    RatioScope::Garage => self.flow.cycle,
+                },
+                exit_credits: self.flow.exit_credits,
+            },
             policy: self.cfg.flow,
         })
     }
 
     // ---- counts ----------------------------------------------------------
 
-    fn free_general(&self) -> u32 {
+    /// Stalls neither occupied nor held (`unusedStalls`).
+    fn unused(&self) -> u32 {
         self.cfg
             .total_stalls
             .saturating_sub(self.inside.len() as u32)
             .saturating_sub(self.holds)
     }
 
+    /// Stalls a general vehicle may take: unused ones, and with a protected
+    /// pool no more than `total − reservable` general vehicles inside.
+    fn general_room(&self) -> u32 {
+        let unused = self.unused();
+        match self.cfg.pool {
+            PoolPolicy::Shared => unused,
+            PoolPolicy::Protected => unused.min(
+                (self.cfg.total_stalls - self.cfg.reservable_stalls)
+                    .saturating_sub(self.general_inside),
+            ),
+        }
+    }
+
     fn rest_reservable(&self) -> u32 {
         self.cfg
             .reservable_stalls
             .saturating_sub(self.holds)
-            .min(self.free_general())
+            .min(self.unused())
+    }
+
+    /// The next instant at which time alone changes the garage (a booking
+    /// expiry or a scheduled priority switch), if any: a caller that wants
+    /// those applied on time calls [`Command::Tick`] then. O(1).
+    pub fn next_timer(&self) -> Option<DateTime> {
+        let exp = self.expiries.first().map(|(t, _)| *t);
+        let bnd = self
+            .cfg
+            .schedule
+            .next_boundary(self.sched_cursor)
+            .map(|(t, _)| t);
+        match (exp, bnd) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn fresh_id(&mut self) -> String {
@@ -542,6 +596,9 @@ impl Engine {
     fn switch_priority(&mut self, t: DateTime, on: bool, manual: bool, remark: Option<String>) {
         self.priority_on = on;
         self.flow = FlowState::default();
+        for l in &mut self.lanes {
+            l.cycle = 0;
+        }
         let id = self.fresh_id();
         let remark = remark
             .map(|r| r.chars().take(200).collect())
@@ -787,7 +844,7 @@ impl Engine {
             .and_then(|c| self.bookings.get(c))
             .is_some_and(Booking::is_live);
         let needs_room = class == VehicleClass::General || !head_live;
-        if needs_room && self.free_general() == 0 {
+        if needs_room && self.general_room() == 0 {
             return Ok(Reply::Wait(WaitReason::NoFreeStall));
         }
         let lane = &mut self.lanes[ix];
@@ -805,7 +862,12 @@ impl Engine {
             VehicleClass::General => self.waiting_general = self.waiting_general.saturating_sub(1),
         }
         self.waiting.remove(&w.car.plate_no);
-        self.flow = flow_after(&input, class);
+        let f = flow_after(&input, class);
+        self.flow.exit_credits = f.exit_credits;
+        match self.cfg.flow.ratio_scope {
+            RatioScope::Barrier => self.lanes[ix].cycle = f.cycle,
+            RatioScope::Garage => self.flow.cycle = f.cycle,
+        }
         Ok(self.enter(now, ix, w, class, manual))
     }
 
@@ -854,6 +916,9 @@ impl Engine {
             paid_at: None,
         };
         self.entered += 1;
+        if class == VehicleClass::General {
+            self.general_inside += 1;
+        }
         if self.cfg.reports {
             self.effects
                 .push_back(Effect::Entry(rec.info(&self.cfg.park_code)));
@@ -969,11 +1034,14 @@ impl Engine {
         })
     }
 
+    /// `staff`: an attendant lets the vehicle out whatever the control list
+    /// says (fees still apply).
     fn exit(
         &mut self,
         now: DateTime,
         plate: &str,
         equipment_id: Option<String>,
+        staff: bool,
     ) -> Result<Reply, EngineError> {
         let Some(rec) = self.inside.get(plate) else {
             return Err(EngineError::NotInside {
@@ -990,7 +1058,7 @@ impl Engine {
                 plate: plate.to_owned(),
             });
         };
-        if let Some(list_id) = ctl.no_exit {
+        if let Some(list_id) = ctl.no_exit.filter(|_| !staff) {
             self.log.push(
                 now,
                 Some(plate),
@@ -1015,6 +1083,9 @@ impl Engine {
             });
         };
         self.record_plate.remove(&rec.id);
+        if rec.class == VehicleClass::General {
+            self.general_inside = self.general_inside.saturating_sub(1);
+        }
         rec.leave_time = Some(now);
         rec.out_equipment_id = equipment_id;
         if let Some(s) = rec.stall {
@@ -1034,7 +1105,11 @@ impl Engine {
             },
         );
         self.counts_changed(now);
-        if self.level == Saturation::Full {
+        let rule_in_force = match self.cfg.flow.full_rule_when {
+            FullRuleWhen::Always => true,
+            FullRuleWhen::BothQueue => self.waiting_reserved > 0,
+        };
+        if self.level == Saturation::Full && self.priority_on && rule_in_force {
             self.flow.exit_credits = self.flow.exit_credits.saturating_add(1);
         }
         let record_id = rec.id.clone();

@@ -26,9 +26,69 @@ pub struct Scenario {
     pub garage: Garage,
     pub flow_control: FlowControl,
     pub demand: Demand,
+    /// When the platform locks stalls, and the limits on changes.
+    #[serde(default)]
+    pub booking: Booking,
     pub fees: Fees,
     #[serde(default)]
     pub network: Network,
+}
+
+/// `[booking]`: the platform's booking policy (6001 timing, 6.3 b/c).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Booking {
+    /// How long before the driver's expected arrival the platform sends
+    /// 6001, so that the garage locks a stall [min]; `"at_booking"`
+    /// (default): at the moment the driver books.
+    #[serde(default)]
+    pub lock_ahead_min: LockAhead,
+    /// Changes later than this before the booked time are refused (6.3 b)
+    /// [min].
+    #[serde(default = "default_until")]
+    pub change_until_min: u32,
+    /// Cancellations later than this before the booked time are refused
+    /// (6.3 c) [min].
+    #[serde(default = "default_until")]
+    pub cancel_until_min: u32,
+}
+
+impl Default for Booking {
+    fn default() -> Self {
+        Booking {
+            lock_ahead_min: LockAhead::default(),
+            change_until_min: default_until(),
+            cancel_until_min: default_until(),
+        }
+    }
+}
+
+fn default_until() -> u32 {
+    30
+}
+
+/// `lock_ahead_min`: a number of minutes, or the word `"at_booking"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LockAhead {
+    Minutes(f64),
+    Word(String),
+}
+
+impl Default for LockAhead {
+    fn default() -> Self {
+        LockAhead::Word("at_booking".into())
+    }
+}
+
+impl LockAhead {
+    /// Minutes ahead, `None` at booking.
+    pub fn minutes(&self) -> Option<f64> {
+        match self {
+            LockAhead::Minutes(m) => Some(*m),
+            LockAhead::Word(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +100,11 @@ pub struct Garage {
     pub saturated_at: f64,
     #[serde(default = "d090")]
     pub full_at: f64,
+    /// What the reservable pool sets aside: "shared" (default: general
+    /// vehicles may park in pool stalls no booking holds) or "protected"
+    /// (general vehicles never occupy more than stalls − reservable_stalls).
+    #[serde(default)]
+    pub pool: Pool,
     /// With one entrance: "reserved_first" ("reserved enter, general wait")
     /// or "manual" (manual confirmation, slower service).
     #[serde(default)]
@@ -53,6 +118,36 @@ fn d070() -> f64 {
 }
 fn d090() -> f64 {
     0.90
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pool {
+    #[default]
+    Shared,
+    Protected,
+}
+
+/// When "out N in 1" holds general vehicles back (6.8 b).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FullRuleWhen {
+    /// Only while reserved vehicles queue too (the text of 6.8 b).
+    #[default]
+    BothQueue,
+    /// Whenever the garage is full.
+    Always,
+}
+
+/// Where the saturated 2 : 1 ratio counts (6.8 a).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RatioScope {
+    /// Among the vehicles queued at one barrier.
+    #[default]
+    Barrier,
+    /// Across the garage: one barrier may wait for the other's turn.
+    Garage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -139,6 +234,14 @@ pub struct FlowControl {
     pub saturated_ratio: [u32; 2],
     #[serde(default = "default_full_rule")]
     pub full_rule: FullRule,
+    /// When the full rule applies: "both_queue" (default) or "always".
+    #[serde(default)]
+    pub full_rule_when: FullRuleWhen,
+    /// Where the saturated ratio counts: "barrier" (default) or "garage".
+    #[serde(default)]
+    pub ratio_scope: RatioScope,
+    /// "queue": a general driver waits for a stall; "leave": a general
+    /// driver who finds no stall available to them leaves.
     #[serde(default = "default_when_full")]
     pub when_full: WhenFull,
     /// A general vehicle meeting a queue this long turns away [vehicles].
@@ -193,6 +296,10 @@ pub struct Demand {
     /// (negative: earlier; default uniform −60..60).
     #[serde(default = "default_change_shift")]
     pub change_shift_min: DistSpec,
+    /// A driver whose booking is refused (at once or later) comes as a
+    /// general driver with this probability [0..1] (default 0.5).
+    #[serde(default = "default_come_anyway")]
+    pub refused_come_anyway: f64,
     /// Arrival minus booked time [min] (negative: early).
     #[serde(default = "default_offset")]
     pub arrival_offset_min: DistSpec,
@@ -217,6 +324,18 @@ pub struct ControlListSpec {
     /// How long before arrival the platform pushes the list entry [min].
     #[serde(default = "default_push_min")]
     pub pushed_min_before: u32,
+    /// Strategies 2 and 3: how long staff hold a listed car at the exit
+    /// before letting it out [min] (default 15).
+    #[serde(default = "default_hold_min")]
+    pub hold_min: u32,
+}
+
+fn default_hold_min() -> u32 {
+    15
+}
+
+fn default_come_anyway() -> f64 {
+    0.5
 }
 
 fn default_push_min() -> u32 {
@@ -615,6 +734,7 @@ impl Scenario {
             ("demand.no_show", d.no_show),
             ("demand.cancel", d.cancel),
             ("demand.change", d.change),
+            ("demand.refused_come_anyway", d.refused_come_anyway),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 bad(k, format!("a share in [0, 1], got {v}"));
@@ -651,6 +771,22 @@ impl Scenario {
             false,
         );
         check_dist(&mut bad, "demand.stay_min", &d.stay_min, true);
+        if let LockAhead::Word(w) = &self.booking.lock_ahead_min
+            && w != "at_booking"
+        {
+            bad(
+                "booking.lock_ahead_min",
+                format!("minutes or \"at_booking\", got \"{w}\""),
+            );
+        }
+        if let Some(m) = self.booking.lock_ahead_min.minutes()
+            && !(m.is_finite() && m >= 0.0)
+        {
+            bad(
+                "booking.lock_ahead_min",
+                format!("minutes >= 0, got {m}"),
+            );
+        }
         let fe = &self.fees;
         for (k, v) in [
             ("fees.first_hour", fe.first_hour),
