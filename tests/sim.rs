@@ -608,3 +608,117 @@ fn changes_and_cancellations_inside_the_window_are_refused() {
     let moved = with(&["demand.change=1", "demand.cancel=0", "booking.change_until_min=0"]);
     assert!(moved.reserved_changed > 100);
 }
+
+mod random_garages {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A small garage with random lanes, readings, pool and demand.
+    #[allow(clippy::too_many_arguments)]
+    fn garage(
+        stalls: u32,
+        pool: u32,
+        lanes: &[&str],
+        scope: &str,
+        when: &str,
+        pool_policy: &str,
+        leave: bool,
+        rate: u32,
+        share: f64,
+        lock: &str,
+        seed: u64,
+    ) -> Scenario {
+        let entrances: String = lanes
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                format!(
+                    "[[garage.entrances]]\nname = \"E{i}\"\nkind = \"{k}\"\nservice_s = {{ dist = \"exponential\", mean = 6.0 }}\n"
+                )
+            })
+            .collect();
+        let text = format!(
+            r#"
+name = "random"
+seed = {seed}
+days = 1
+warmup_days = 0
+[garage]
+stalls = {stalls}
+reservable_stalls = {pool}
+pool = "{pool_policy}"
+saturated_at = 0.5
+full_at = 0.8
+{entrances}
+[[garage.exits]]
+name = "X"
+service_s = {{ dist = "exponential", mean = 5.0 }}
+[flow_control]
+priority = {{ on = "06:00", off = "22:00" }}
+ratio_scope = "{scope}"
+full_rule_when = "{when}"
+when_full = "{}"
+max_queue = 15
+[demand]
+arrival_rate = {rate}
+reserved_share = {share}
+lead_time_min = {{ dist = "uniform", low = 5, high = 600 }}
+no_show = 0.1
+cancel = 0.1
+change = 0.1
+arrival_offset_min = {{ dist = "normal", mean = 0, sd = 30 }}
+stay_min = {{ dist = "lognormal", mean = 90, sd = 60 }}
+[booking]
+lock_ahead_min = {lock}
+[fees]
+first_hour = 5
+per_hour = 2
+daily_cap = 30
+[network]
+frames = false
+"#,
+            if leave { "leave" } else { "queue" }
+        );
+        Scenario::from_toml(&text).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// After every event of any garage, no free entrance gate idles
+        /// while its head vehicle may enter; the protected pool holds;
+        /// conservation holds.
+        #[test]
+        fn no_gate_idles_and_the_books_balance(
+            stalls in 5u32..60,
+            pool_pct in 0u32..60,
+            lanes in prop_oneof![
+                Just(vec!["mixed"]),
+                Just(vec!["reserved", "general"]),
+                Just(vec!["reserved", "mixed"]),
+                Just(vec!["reserved", "general", "mixed"]),
+            ],
+            scope in prop_oneof![Just("barrier"), Just("garage")],
+            when in prop_oneof![Just("both_queue"), Just("always")],
+            protected in any::<bool>(),
+            leave in any::<bool>(),
+            rate in 5u32..80,
+            share in 0.0f64..0.8,
+            lock in prop_oneof![Just("\"at_booking\""), Just("30"), Just("0")],
+            seed in 0u64..1000,
+        ) {
+            let pool = stalls * pool_pct / 100;
+            let policy = if protected { "protected" } else { "shared" };
+            let scn = garage(stalls, pool, &lanes, scope, when, policy, leave, rate, share, lock, seed);
+            let (s, audit) = audited(&scn);
+            prop_assert_eq!(audit.idle_gates, 0);
+            prop_assert!(s.conservation_ok);
+            prop_assert!(s.max_inside <= stalls);
+            if protected {
+                prop_assert!(audit.max_general_inside <= stalls - pool);
+            }
+            prop_assert_eq!(s.reserved_booked + s.reserved_refused, s.booking_attempts);
+            prop_assert!(s.late_refusals <= s.reserved_booked);
+        }
+    }
+}
