@@ -692,8 +692,10 @@ impl<'a> Sim<'a> {
         });
         let fc = &self.scn.flow_control;
         if !live {
-            let s = self.engine.snapshot();
-            let no_room = fc.when_full == WhenFull::Leave && s.general_room <= s.waiting_general;
+            let no_room = fc.when_full == WhenFull::Leave && {
+                let s = self.engine.snapshot();
+                s.general_room <= s.waiting_general
+            };
             if queued as u32 >= fc.max_queue || no_room {
                 self.turn_away(counted);
                 self.present[d.0 as usize] = None;
