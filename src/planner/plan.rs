@@ -101,7 +101,7 @@ pub fn plan(spec: &PlanSpec) -> Result<(Option<i64>, Vec<Evidence>), String> {
     let probe = scenario(spec, spec.lo)?;
     for t in &spec.targets {
         let s = crate::sim::run::Summary::default();
-        if metric(&s, &t.metric).is_none() {
+        if !crate::sim::tables::flatten(&s).iter().any(|(k, _)| *k == t.metric) {
             return Err(format!("unknown metric `{}` in target {t}", t.metric));
         }
     }
