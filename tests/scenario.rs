@@ -128,3 +128,65 @@ fn every_bundled_scenario_reads() {
     }
     assert!(n >= 1);
 }
+
+/// `validate` reports every problem in one pass, each with its key and
+/// line, and `--set` problems name the key and the override.
+#[test]
+fn every_problem_in_one_pass() {
+    let text = DEFAULT
+        .replace("stalls = 300", "stalls = \"many\"")
+        .replace("no_show = 0.05", "no_show = \"x\"")
+        .replace("max_queue = 20", "max_queue = 20\nmax_queeu = 5")
+        .replace("sd = 3.0 }", "sd = -3.0 }");
+    let line = |needle: &str| text.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
+    let e = errors(&text);
+    for (key, l) in [
+        ("garage.stalls", line("stalls =")),
+        ("demand.no_show", line("no_show =")),
+        ("flow_control.max_queeu", line("max_queeu")),
+    ] {
+        assert!(
+            e.iter().any(|m| m.contains(&format!("line {l}, `{key}`"))),
+            "{key} at line {l}: {e:?}"
+        );
+    }
+    assert!(e.iter().any(|m| m.contains("`garage.entrances[1].service_s`")), "{e:?}");
+    // The stand-in for the bad stall count raises nothing of its own.
+    assert!(!e.iter().any(|m| m.contains("reservable_stalls")), "{e:?}");
+    assert_eq!(e.len(), 4, "{e:?}");
+    // Missing keys are named too.
+    let e = errors(&DEFAULT.replace("reservable_stalls = 60", ""));
+    assert!(e[0].contains("`garage.reservable_stalls`") && e[0].contains("missing"), "{e:?}");
+}
+
+#[test]
+fn overrides_name_their_key_and_nonsense_is_refused() {
+    let e: Vec<String> = Scenario::from_toml_with_overrides(
+        DEFAULT,
+        &[
+            "garage.stallz=3".to_string(),
+            "demand.cancel=2".to_string(),
+            "network.outages=[{start=\"9 10:00\", minutes=5}]".to_string(),
+        ],
+    )
+    .unwrap_err()
+    .into_iter()
+    .map(|e| e.to_string())
+    .collect();
+    assert!(e.iter().any(|m| m.contains("`garage.stallz`") && m.contains("--set garage.stallz=3")), "{e:?}");
+    assert!(e.iter().any(|m| m.contains("`demand.cancel`") && m.contains("got 2")), "{e:?}");
+    assert!(e.iter().any(|m| m.contains("`network.outages[0].start`") && m.contains("day 9")), "{e:?}");
+    let huge = Scenario::from_toml_with_overrides(DEFAULT, &["garage.stalls=1000000000".into()]);
+    assert!(huge.unwrap_err()[0].to_string().contains("more than 100000"));
+    // An outage in the last simulated day is fine, one after it is not.
+    assert!(Scenario::from_toml_with_overrides(
+        DEFAULT,
+        &["days=2".into(), "network.outages=[{start=\"2 10:00\", minutes=5}]".into()]
+    )
+    .is_ok());
+    assert!(Scenario::from_toml_with_overrides(
+        DEFAULT,
+        &["days=2".into(), "network.outages=[{start=\"3 00:00\", minutes=5}]".into()]
+    )
+    .is_err());
+}

@@ -10,6 +10,11 @@ use crate::sim::dist::{Dist, DistSpec};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// More stalls than this is an error: no garage is that large.
+pub const MAX_STALLS: u32 = 100_000;
+/// More measured or warm-up days than this is an error (ten years).
+pub const MAX_DAYS: u32 = 3_660;
+
 /// The embedded default scenario (`scenarios/hospital.toml`).
 pub const DEFAULT: &str = include_str!("../../scenarios/hospital.toml");
 
@@ -551,29 +556,11 @@ pub fn line_of_key(text: &str, key: &str) -> Option<usize> {
 }
 
 impl Scenario {
-    /// Reads and checks a scenario file's text.
+    /// Reads and checks a scenario file's text: every problem it can find
+    /// in one pass (unknown keys, wrong types, missing keys, bad values),
+    /// each with its dotted key and line.
     pub fn from_toml(text: &str) -> Result<Scenario, Vec<ScenarioError>> {
-        let s: Scenario = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|r| line_of_offset(text, r.start));
-            vec![ScenarioError {
-                key: String::new(),
-                line,
-                message: e.message().trim().to_string(),
-            }]
-        })?;
-        let errs = s.check();
-        if errs.is_empty() {
-            Ok(s)
-        } else {
-            Err(errs
-                .into_iter()
-                .map(|(key, message)| ScenarioError {
-                    line: line_of_key(text, &key),
-                    key,
-                    message,
-                })
-                .collect())
-        }
+        Scenario::from_toml_with_overrides(text, &[])
     }
 
     /// The embedded default.
@@ -584,14 +571,13 @@ impl Scenario {
     }
 
     /// Applies `key=value` overrides (dotted keys, TOML values; a bare word
-    /// is read as a string) to `text` and reads the result.
+    /// is read as a string) to `text` and reads the result. A problem with
+    /// an overridden key says so and names the override; the others keep
+    /// their line in `text`.
     pub fn from_toml_with_overrides(
         text: &str,
         sets: &[String],
     ) -> Result<Scenario, Vec<ScenarioError>> {
-        if sets.is_empty() {
-            return Scenario::from_toml(text);
-        }
         let mut doc: toml::Table = toml::from_str(text).map_err(|e| {
             vec![ScenarioError {
                 key: String::new(),
@@ -599,17 +585,15 @@ impl Scenario {
                 message: e.message().trim().to_string(),
             }]
         })?;
+        let mut set_keys = Vec::new();
         for set in sets {
-            let err = |m: String| {
-                vec![ScenarioError {
+            let Some((key, raw)) = set.split_once('=') else {
+                return Err(vec![ScenarioError {
                     key: set.clone(),
                     line: None,
-                    message: m,
-                }]
+                    message: "--set needs key=value".into(),
+                }]);
             };
-            let (key, raw) = set
-                .split_once('=')
-                .ok_or_else(|| err("expected key=value".into()))?;
             let key = key.trim();
             let value: toml::Value =
                 match toml::from_str::<toml::Table>(&format!("v = {}", raw.trim())) {
@@ -618,24 +602,59 @@ impl Scenario {
                         .unwrap_or(toml::Value::String(raw.trim().into())),
                     Err(_) => toml::Value::String(raw.trim().to_string()),
                 };
-            set_path(&mut doc, key, value).map_err(|m| err(format!("--set {key}: {m}")))?;
+            set_path(&mut doc, key, value).map_err(|m| {
+                vec![ScenarioError {
+                    key: key.to_string(),
+                    line: None,
+                    message: format!("{m} (from --set {set})"),
+                }]
+            })?;
+            set_keys.push((key.to_string(), set.clone()));
         }
-        let merged = toml::to_string(&doc).map_err(|e| {
-            vec![ScenarioError {
-                key: String::new(),
-                line: None,
-                message: e.to_string(),
-            }]
-        })?;
-        Scenario::from_toml(&merged).map_err(|errs| {
-            errs.into_iter()
-                .map(|mut e| {
-                    e.line = None; // lines of the merged text mean nothing to the user
-                    e.message = format!("{} (after --set)", e.message);
-                    e
-                })
-                .collect()
-        })
+        let place = |key: &str, message: String| {
+            match set_keys
+                .iter()
+                .find(|(k, _)| key == k || key.starts_with(&format!("{k}.")) || key.starts_with(&format!("{k}[")))
+            {
+                Some((_, set)) => ScenarioError {
+                    key: key.to_string(),
+                    line: None,
+                    message: format!("{message} (from --set {set})"),
+                },
+                None => ScenarioError {
+                    key: key.to_string(),
+                    line: line_of_key(text, key),
+                    message,
+                },
+            }
+        };
+        let (scn, problems, patched) = read_all(doc);
+        let mut errs: Vec<ScenarioError> = problems
+            .into_iter()
+            .map(|(k, m)| place(&k, m))
+            .collect();
+        if let Some(s) = scn {
+            for (k, m) in s.check() {
+                // A value put in place of a bad one is not the user's.
+                let patched_here = patched.iter().any(|p| {
+                    let leaf = p.rsplit(['.', '[']).next().unwrap_or(p);
+                    let parent = |x: &str| x.rsplit_once('.').map_or(String::new(), |(a, _)| a.to_string());
+                    k == *p
+                        || k.starts_with(&format!("{p}."))
+                        || p.starts_with(&format!("{k}."))
+                        // A check across keys that names the patched one.
+                        || (parent(&k) == parent(p) && m.contains(leaf))
+                });
+                if !patched_here {
+                    errs.push(place(&k, m));
+                }
+            }
+            if errs.is_empty() {
+                return Ok(s);
+            }
+        }
+        errs.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
+        Err(errs)
     }
 
     /// Value checks beyond types: (dotted key, problem).
@@ -648,6 +667,21 @@ impl Scenario {
         }
         if g.stalls == 0 {
             bad("garage.stalls", "must be at least 1".into());
+        }
+        if g.stalls > MAX_STALLS {
+            bad(
+                "garage.stalls",
+                format!("{} stalls: more than {MAX_STALLS}, no garage is that large", g.stalls),
+            );
+        }
+        if self.days > MAX_DAYS {
+            bad("days", format!("{} days: at most {MAX_DAYS} (ten years)", self.days));
+        }
+        if self.warmup_days > MAX_DAYS {
+            bad(
+                "warmup_days",
+                format!("{} days: at most {MAX_DAYS} (ten years)", self.warmup_days),
+            );
         }
         if g.reservable_stalls > g.stalls {
             bad(
@@ -845,12 +879,22 @@ impl Scenario {
         let n = &self.network;
         check_dist(&mut bad, "network.uplink_ms", &n.uplink_ms, true);
         check_dist(&mut bad, "network.downlink_ms", &n.downlink_ms, true);
+        let run_days = self.warmup_days as u64 + self.days as u64;
         for (i, o) in n.outages.iter().enumerate() {
-            if parse_day_hhmm(&o.start).is_none() {
-                bad(
+            match parse_day_hhmm(&o.start) {
+                None => bad(
                     &format!("network.outages[{i}].start"),
                     format!("\"{}\" is not \"D HH:MM\"", o.start),
-                );
+                ),
+                Some(m) if m as u64 >= run_days * 1440 => bad(
+                    &format!("network.outages[{i}].start"),
+                    format!(
+                        "starts on day {} but the run has days 0 to {} (day 0 is the first simulated day, warm-up included)",
+                        m / 1440,
+                        run_days.saturating_sub(1)
+                    ),
+                ),
+                Some(_) => {}
             }
         }
         e
@@ -874,6 +918,176 @@ fn check_window(bad: &mut impl FnMut(&str, String), key: &str, w: &Window) {
     }
     if parse_hhmm(&w.off).is_none() {
         bad(&format!("{key}.off"), format!("\"{}\" is not HH:MM", w.off));
+    }
+}
+
+/// Reads a scenario table, going past structural problems: each one is
+/// recorded with its dotted key, the bad value is replaced by one of the
+/// right type (or the unknown key removed), and reading starts again.
+/// Returns the scenario if one could be read at all, the problems, and the
+/// keys whose values were put in place.
+fn read_all(mut doc: toml::Table) -> (Option<Scenario>, Vec<(String, String)>, Vec<String>) {
+    let mut problems: Vec<(String, String)> = Vec::new();
+    let mut patched: Vec<String> = Vec::new();
+    for _ in 0..200 {
+        let err = match serde_path_to_error::deserialize::<_, Scenario>(toml::Value::Table(
+            doc.clone(),
+        )) {
+            Ok(s) => return (Some(s), problems, patched),
+            Err(e) => e,
+        };
+        let mut path: Vec<Seg> = err
+            .path()
+            .iter()
+            .filter_map(|s| match s {
+                serde_path_to_error::Segment::Map { key } => Some(Seg::Key(key.clone())),
+                serde_path_to_error::Segment::Seq { index } => Some(Seg::Index(*index)),
+                _ => None,
+            })
+            .collect();
+        let message = err.inner().message().trim().to_string();
+        let quoted = message.split('`').nth(1).map(str::to_string);
+        let fixed = if let (true, Some(field)) = (message.starts_with("unknown field"), &quoted) {
+            if !matches!(path.last(), Some(Seg::Key(k)) if k == field) {
+                path.push(Seg::Key(field.clone()));
+            }
+            let m = message.split(", expected").next().unwrap_or(&message).to_string();
+            problems.push((dotted(&path), m));
+            remove_at(&mut doc, &path)
+        } else if let (true, Some(field)) = (message.starts_with("missing field"), &quoted) {
+            path.push(Seg::Key(field.clone()));
+            problems.push((dotted(&path), "missing (this key has no default)".into()));
+            patch(&mut doc, &path)
+        } else {
+            problems.push((dotted(&path), message));
+            patch(&mut doc, &path) || remove_at(&mut doc, &path)
+        };
+        patched.push(dotted(&path));
+        if !fixed {
+            break;
+        }
+    }
+    (None, problems, patched)
+}
+
+#[derive(Debug, Clone)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn dotted(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for p in path {
+        match p {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// The value at `path`, creating nothing.
+fn value_at<'a>(doc: &'a mut toml::Table, path: &[Seg]) -> Option<&'a mut toml::Value> {
+    let (first, rest) = path.split_first()?;
+    let Seg::Key(k) = first else { return None };
+    let mut v = doc.get_mut(k)?;
+    for seg in rest {
+        v = match (seg, v) {
+            (Seg::Key(k), toml::Value::Table(t)) => t.get_mut(k)?,
+            (Seg::Index(i), toml::Value::Array(a)) => a.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+fn remove_at(doc: &mut toml::Table, path: &[Seg]) -> bool {
+    let Some((last, parent)) = path.split_last() else {
+        return false;
+    };
+    let Seg::Key(k) = last else { return false };
+    if parent.is_empty() {
+        return doc.remove(k).is_some();
+    }
+    match value_at(doc, parent) {
+        Some(toml::Value::Table(t)) => t.remove(k).is_some(),
+        _ => false,
+    }
+}
+
+/// Puts a value of whatever type the reader accepts at `path` (trying a
+/// few), so that reading can go on past it.
+fn patch(doc: &mut toml::Table, path: &[Seg]) -> bool {
+    let mut dist = toml::Table::new();
+    dist.insert("dist".into(), toml::Value::String("constant".into()));
+    dist.insert("value".into(), toml::Value::Float(1.0));
+    let candidates = [
+        toml::Value::Integer(1),
+        toml::Value::Float(0.5),
+        toml::Value::String("at_booking".into()),
+        toml::Value::Boolean(true),
+        toml::Value::Table(dist),
+        toml::Value::Array(vec![toml::Value::Integer(1), toml::Value::Integer(1)]),
+        toml::Value::Table(toml::Table::new()),
+    ];
+    let key = dotted(path);
+    for c in candidates {
+        let mut trial = doc.clone();
+        if !insert_at(&mut trial, path, c) {
+            return false;
+        }
+        let still_here = match serde_path_to_error::deserialize::<_, Scenario>(
+            toml::Value::Table(trial.clone()),
+        ) {
+            Ok(_) => false,
+            Err(e) => {
+                let p = e.path().to_string();
+                let m = e.inner().message();
+                let missing_here = m.starts_with("missing field")
+                    && m.split('`').nth(1).is_some_and(|f| key == format!("{p}.{f}") || key == f);
+                p == key || missing_here
+            }
+        };
+        if !still_here {
+            *doc = trial;
+            return true;
+        }
+    }
+    false
+}
+
+fn insert_at(doc: &mut toml::Table, path: &[Seg], value: toml::Value) -> bool {
+    let Some((last, parent)) = path.split_last() else {
+        return false;
+    };
+    let slot = if parent.is_empty() {
+        None
+    } else {
+        match value_at(doc, parent) {
+            Some(v) => Some(v),
+            None => return false,
+        }
+    };
+    match (last, slot) {
+        (Seg::Key(k), None) => {
+            doc.insert(k.clone(), value);
+            true
+        }
+        (Seg::Key(k), Some(toml::Value::Table(t))) => {
+            t.insert(k.clone(), value);
+            true
+        }
+        (Seg::Index(i), Some(toml::Value::Array(a))) if *i < a.len() => {
+            a[*i] = value;
+            true
+        }
+        _ => false,
     }
 }
 
