@@ -290,6 +290,65 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// Element `i` of an array.
+    pub fn item(&self, i: usize) -> Option<&Node<'a>> {
+        match self {
+            Node::Arr(items) => items.get(i),
+            _ => None,
+        }
+    }
+
+    /// The path of the first object member whose key repeats an earlier
+    /// one in the same object (`data[0].id`), depth first. serde_json and
+    /// the canonical writer keep the last; a sender may have meant the
+    /// first, so the reader reports it.
+    pub fn first_duplicate(&self) -> Option<String> {
+        fn walk(n: &Node, path: &mut String) -> bool {
+            match n {
+                Node::Arr(items) => items.iter().enumerate().any(|(i, x)| {
+                    let base = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    let found = walk(x, path);
+                    if !found {
+                        path.truncate(base);
+                    }
+                    found
+                }),
+                Node::Obj(members) => {
+                    let sorted = members
+                        .windows(2)
+                        .all(|w| w[0].0.as_bytes() < w[1].0.as_bytes());
+                    if !sorted {
+                        let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_ref()).collect();
+                        keys.sort_unstable();
+                        if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
+                            if !path.is_empty() {
+                                path.push('.');
+                            }
+                            path.push_str(w[0]);
+                            return true;
+                        }
+                    }
+                    members.iter().any(|(k, x)| {
+                        let base = path.len();
+                        if !path.is_empty() {
+                            path.push('.');
+                        }
+                        path.push_str(k);
+                        let found = walk(x, path);
+                        if !found {
+                            path.truncate(base);
+                        }
+                        found
+                    })
+                }
+                _ => false,
+            }
+        }
+        let mut path = String::new();
+        walk(self, &mut path).then_some(path)
+    }
+
     /// Appends the canonical form.
     pub fn write_canonical(&self, out: &mut Vec<u8>) {
         match self {
