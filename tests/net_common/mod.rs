@@ -27,6 +27,7 @@ pub fn account(user: &str) -> AccountEntry {
         des_key: "12345678".into(),
         des_iv: None,
         park_codes: vec!["44030400100101000010".into()],
+        sign: None,
     }
 }
 
