@@ -446,8 +446,8 @@ async fn tcp_session(g: &mut Garage, addr: &str, deadline: Option<Instant>) -> E
     let (mut rd, mut wr) = tokio::io::split(stream);
     let mut dec = FrameDecoder::new();
     let mut buf = vec![0u8; 64 * 1024];
-    // 7.1.4.1.2: HTTPS signs with MD5 unless the account says otherwise.
-    let algo = g.cfg_algo(SignAlgo::Md5);
+    // SHA1 over TCP unless the account says otherwise.
+    let algo = g.cfg_algo(SignAlgo::Sha1);
 
     // 1004 first.
     let password = match g.password() {
