@@ -458,7 +458,7 @@ impl Platform {
             self.reject(ResultCode::Format.code());
             let body = envelope::reply_body(
                 ResultCode::Format,
-                "no interface code in the URL",
+                "the URL is not {base}/1.0/{interface code}",
                 now,
                 b"[]",
             );
