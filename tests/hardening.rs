@@ -423,7 +423,8 @@ fn ints_are_four_bytes_and_decimal_forms_are_deviations() {
         let body = reply_env(&format!("[{{\"code\":{t},\"message\":\"x\"}}]"));
         let d = decode(1004, Direction::Reply, &body, SignAlgo::Sha1, Mode::Lenient);
         assert!(d.accepted(), "{t}: {:?}", d.errors);
-        assert!(d.deviations[0].message.contains(&t.replace("e2", "e+2")) || d.deviations[0].message.contains(t), "{:?}", d.deviations);
+        // Quoted as written (once: `1e+2`).
+        assert!(d.deviations[0].message.starts_with(&format!("{t} is an integer")), "{:?}", d.deviations);
         let want = if t == "20.0" { 20 } else { 100 };
         let Some(Ok(Reply::LoginTcp(v))) = d.typed_reply() else { panic!() };
         assert_eq!(v[0].code, want);

@@ -416,9 +416,10 @@ impl<'a> Node<'a> {
         match self {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(*b),
-            Node::Num(t) => t
-                .parse::<serde_json::Number>()
-                .map_or(Value::Null, Value::Number),
+            // The text exactly as received (serde_json's own parse would
+            // write `1e2` as `1e+2`, and messages would misquote it). The
+            // reader has checked the grammar.
+            Node::Num(t) => Value::Number(serde_json::Number::from_string_unchecked(t.to_string())),
             Node::Str(s) => Value::String(s.to_string()),
             Node::Arr(items) => Value::Array(items.iter().map(Node::to_value).collect()),
             Node::Obj(members) => Value::Object(
@@ -508,11 +509,14 @@ mod test {
     #[test]
     fn to_value_matches_serde() {
         let text =
-            r#"{"b":[1,2.50,-3e2,null,true],"a":{"x":"粤\u0042"},"a2":44030400100101000010}"#;
+            r#"{"b":[1,2.50,-3e+2,null,true],"a":{"x":"粤\u0042"},"a2":44030400100101000010}"#;
         let ours = parse(text.as_bytes()).unwrap().to_value();
         let serde: serde_json::Value = serde_json::from_str(text).unwrap();
         assert_eq!(ours, serde);
         assert_eq!(ours["a2"].to_string(), "44030400100101000010");
+        // Number text as received (serde_json writes `-3e2` as `-3e+2`).
+        let v = parse(b"[-3e2,1E5]").unwrap().to_value();
+        assert_eq!(v.to_string(), "[-3e2,1E5]");
     }
 
     #[test]
