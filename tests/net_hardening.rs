@@ -293,3 +293,34 @@ async fn polling_status_does_not_slow_ingest() {
     );
     assert_eq!(srv.status().unwrap().records["garage-1"]["5004"], 300_000 + 2020);
 }
+
+/// `sign = "md5"` in the accounts file: that account's TCP frames are
+/// checked with MD5 (SHA1 is refused with resultCode 3), others keep the
+/// transport's default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_algorithm_comes_from_the_accounts_file() {
+    let dir = temp_dir("hard-sign");
+    let mut cfg = config(&["garage-1", "garage-2"]);
+    cfg.accounts[0].sign = Some("md5".into());
+    let srv = start(cfg, &dir.join("p.db")).await;
+    let login_as = |user: &str, algo: SignAlgo| {
+        envelope::request_frame(&login(user, "secret"), 1, parksim::net::wall_secs(), algo)
+    };
+    let mut c = Raw::connect(srv.tcp_addr.unwrap()).await;
+    c.send(&login_as("garage-1", SignAlgo::Sha1)).await;
+    let d = decode(&c.next(WAIT).await.unwrap());
+    assert_eq!(d.result_code, Some(3));
+    let mut c = Raw::connect(srv.tcp_addr.unwrap()).await;
+    c.send(&login_as("garage-1", SignAlgo::Md5)).await;
+    assert_eq!(item_code(&decode(&c.next(WAIT).await.unwrap())), Some(0));
+    c.send(&envelope::request_frame(&entry(&id(1)), 2, 1_793_600_000, SignAlgo::Md5)).await;
+    assert!(decode(&c.next(WAIT).await.unwrap()).accepted());
+    let mut c = Raw::connect(srv.tcp_addr.unwrap()).await;
+    c.send(&login_as("garage-2", SignAlgo::Sha1)).await;
+    assert_eq!(item_code(&decode(&c.next(WAIT).await.unwrap())), Some(0));
+    // An unknown algorithm in the file is an error at start.
+    let mut bad = config(&["garage-1"]);
+    bad.accounts[0].sign = Some("crc32".into());
+    let e = parksim::net::server::Server::start(bad, Box::new(SqliteStore::open(&dir.join("q.db")).unwrap())).await;
+    assert!(e.is_err_and(|e| e.0.contains("sign")));
+}
