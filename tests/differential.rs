@@ -23,8 +23,8 @@
 //! runs `DIFF_N` (default 10^7) on all cores: see docs/NETWORK.md.
 
 use parksim::proto::canon;
-use parksim::proto::messages::{Reply, Request};
 use parksim::proto::envelope::{self, Decoded, decode, decode_reply_fast, decode_request_fast};
+use parksim::proto::messages::{Reply, Request};
 use parksim::proto::{Direction, Mode, ResultCode, SignAlgo};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/fixtures/appendix-b");
@@ -71,7 +71,10 @@ fn corpus() -> Vec<Base> {
         };
         let body = std::fs::read(&p).unwrap();
         let d = decode(code, dir, &body, SignAlgo::Sha1, Mode::Lenient);
-        if let Some(n) = canon::parse(&body).ok().and_then(|n| n.get("data").cloned()) {
+        if let Some(n) = canon::parse(&body)
+            .ok()
+            .and_then(|n| n.get("data").cloned())
+        {
             // As printed (numbers as strings, dates, extra keys…), compact.
             out.push(Base {
                 code,
@@ -80,7 +83,10 @@ fn corpus() -> Vec<Base> {
             });
         }
         let data = match dir {
-            Direction::Request => d.typed_request().and_then(Result::ok).map(|r| r.data_json()),
+            Direction::Request => d
+                .typed_request()
+                .and_then(Result::ok)
+                .map(|r| r.data_json()),
             Direction::Reply => d.typed_reply().and_then(Result::ok).map(|r| r.data_json()),
         };
         if let Some(data) = data {
@@ -113,7 +119,8 @@ fn tokens(b: &[u8]) -> Vec<(usize, usize, u8)> {
             }
             b'-' | b'0'..=b'9' => {
                 let s = i;
-                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
                     i += 1;
                 }
                 out.push((s, i, b'n'));
@@ -136,13 +143,55 @@ fn tokens(b: &[u8]) -> Vec<(usize, usize, u8)> {
 }
 
 const NUMBERS: &[&str] = &[
-    "0", "-0", "1", "20", "20.0", "20.00", "20.01", "20.001", "1e2", "1E2", "1e+2", "2.5e1",
-    "007", "-1", "0.333", "0.3", "11", "11.00", "2147483647", "2147483648", "-2147483649",
-    "4294967295", "18446744073709551615", "18446744073709551616", "18446744073709551616.00",
-    "99999999999999999999", "1e28", "1e29", "79228162514264337593543950335",
-    "79228162514264337593543950336", "1e400", "-1e400", "1e-400", "0.1234567890123456789012345678",
-    "0.12345678901234567890123456789", "1.5", "3e9", "1793600000", "1793600000000", "0e5",
-    "22.5", "114.05", "95", "-95", "1.", ".5", "+1", "0x10", "NaN",
+    "0",
+    "-0",
+    "1",
+    "20",
+    "20.0",
+    "20.00",
+    "20.01",
+    "20.001",
+    "1e2",
+    "1E2",
+    "1e+2",
+    "2.5e1",
+    "007",
+    "-1",
+    "0.333",
+    "0.3",
+    "11",
+    "11.00",
+    "2147483647",
+    "2147483648",
+    "-2147483649",
+    "4294967295",
+    "18446744073709551615",
+    "18446744073709551616",
+    "18446744073709551616.00",
+    "99999999999999999999",
+    "1e28",
+    "1e29",
+    "79228162514264337593543950335",
+    "79228162514264337593543950336",
+    "1e400",
+    "-1e400",
+    "1e-400",
+    "0.1234567890123456789012345678",
+    "0.12345678901234567890123456789",
+    "1.5",
+    "3e9",
+    "1793600000",
+    "1793600000000",
+    "0e5",
+    "22.5",
+    "114.05",
+    "95",
+    "-95",
+    "1.",
+    ".5",
+    "+1",
+    "0x10",
+    "NaN",
 ];
 
 fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
@@ -179,7 +228,10 @@ fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
                 // Strings that are values (after a colon).
                 if s > 0 && data[s - 1] == b':' && e - s > 2 {
                     let inner = data[s + 1..e - 1].to_vec();
-                    if inner.iter().all(|c| c.is_ascii_digit() || *c == b'.' || *c == b'-') {
+                    if inner
+                        .iter()
+                        .all(|c| c.is_ascii_digit() || *c == b'.' || *c == b'-')
+                    {
                         data.splice(s..e, inner);
                     } else {
                         let n = NUMBERS[rng.below(NUMBERS.len())];
@@ -254,7 +306,9 @@ fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
         7 => {
             let keys: Vec<_> = toks
                 .windows(4)
-                .filter(|w| w[0].2 == b's' && data[w[1].0] == b':' && w[2].2 != b'p' && data[w[3].0] == b',')
+                .filter(|w| {
+                    w[0].2 == b's' && data[w[1].0] == b':' && w[2].2 != b'p' && data[w[3].0] == b','
+                })
                 .map(|w| (w[0].0, w[3].1))
                 .collect();
             if !keys.is_empty() {
@@ -272,7 +326,9 @@ fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
         9 => {
             let keys: Vec<_> = toks
                 .windows(4)
-                .filter(|w| w[0].2 == b's' && data[w[1].0] == b':' && w[2].2 != b'p' && data[w[3].0] == b',')
+                .filter(|w| {
+                    w[0].2 == b's' && data[w[1].0] == b':' && w[2].2 != b'p' && data[w[3].0] == b','
+                })
                 .map(|w| (w[0].0, w[3].0))
                 .collect();
             if !keys.is_empty() {
@@ -313,11 +369,20 @@ fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
 /// The envelope around `data`, signed over its canonical form when it
 /// parses (else a sign of the raw bytes).
 fn envelope_of(rng: &mut Rng, b: &Base, data: &[u8]) -> Vec<u8> {
-    let ts = ["1793600000", "1793600000000", "0", "\"1793600000\"", "1e9", "-5", "4294967296"]
-        [if rng.chance(6) { rng.below(7) } else { 0 }];
+    let ts = [
+        "1793600000",
+        "1793600000000",
+        "0",
+        "\"1793600000\"",
+        "1e9",
+        "-5",
+        "4294967296",
+    ][if rng.chance(6) { rng.below(7) } else { 0 }];
     match b.dir {
         Direction::Request => {
-            let signed = canon::parse(data).map(|n| n.canonical()).unwrap_or(data.to_vec());
+            let signed = canon::parse(data)
+                .map(|n| n.canonical())
+                .unwrap_or(data.to_vec());
             let sign = parksim::proto::sign::digest_hex(SignAlgo::Sha1, &signed);
             let mut out = b"{\"data\":".to_vec();
             out.extend_from_slice(data);
@@ -325,13 +390,23 @@ fn envelope_of(rng: &mut Rng, b: &Base, data: &[u8]) -> Vec<u8> {
             out
         }
         Direction::Reply => {
-            let rc = ["0", "0", "0", "4", "007", "-0", "2147483648", "\"0\"", "0.0"]
-                [if rng.chance(4) { rng.below(9) } else { 0 }];
+            let rc = [
+                "0",
+                "0",
+                "0",
+                "4",
+                "007",
+                "-0",
+                "2147483648",
+                "\"0\"",
+                "0.0",
+            ][if rng.chance(4) { rng.below(9) } else { 0 }];
             let msg = ["成功", "ok", "a\\\"b", ""][rng.below(4)];
             let mut out = b"{\"data\":".to_vec();
             out.extend_from_slice(data);
             out.extend_from_slice(
-                format!(",\"resultCode\":{rc},\"resultMsg\":\"{msg}\",\"timestamp\":{ts}}}").as_bytes(),
+                format!(",\"resultCode\":{rc},\"resultMsg\":\"{msg}\",\"timestamp\":{ts}}}")
+                    .as_bytes(),
             );
             out
         }
@@ -377,14 +452,24 @@ fn verdict(code: u16, dir: Direction, body: &[u8], mode: Mode) -> (Verdict, Deco
                 .typed_request()
                 .and_then(Result::ok)
                 .filter(|_| d.accepted());
-            Verdict::Request(d.accepted() && typed.is_some(), d.result, typed, d.timestamp)
+            Verdict::Request(
+                d.accepted() && typed.is_some(),
+                d.result,
+                typed,
+                d.timestamp,
+            )
         }
         Direction::Reply => {
             let typed = d
                 .typed_reply()
                 .and_then(Result::ok)
                 .filter(|_| d.accepted());
-            Verdict::Reply(d.accepted() && typed.is_some(), d.result, typed, d.result_code)
+            Verdict::Reply(
+                d.accepted() && typed.is_some(),
+                d.result,
+                typed,
+                d.result_code,
+            )
         }
     };
     (v, d)
@@ -402,18 +487,30 @@ fn check(code: u16, dir: Direction, body: &[u8]) -> Result<bool, String> {
                 for mode in [Mode::Lenient, Mode::Strict] {
                     let d = decode(code, dir, body, SignAlgo::Sha1, mode);
                     if !d.accepted() || !d.deviations.is_empty() {
-                        return Err(format!("fast path took what the full reader ({mode:?}) refused or remarked on: {:?}\n{}", d.errors.iter().chain(&d.deviations).collect::<Vec<_>>(), show()));
+                        return Err(format!(
+                            "fast path took what the full reader ({mode:?}) refused or remarked on: {:?}\n{}",
+                            d.errors.iter().chain(&d.deviations).collect::<Vec<_>>(),
+                            show()
+                        ));
                     }
-                    if d.typed_request().and_then(Result::ok).as_ref() != Some(&req) || d.timestamp != Some(ts) {
+                    if d.typed_request().and_then(Result::ok).as_ref() != Some(&req)
+                        || d.timestamp != Some(ts)
+                    {
                         return Err(format!("fast and full typed values differ\n{}", show()));
                     }
                 }
             }
             let acc = envelope::accepted_request(code, body, SignAlgo::Sha1, Mode::Lenient);
             let acc_typed = acc.as_ref().ok().map(|(r, _)| r.clone());
-            let Verdict::Request(ok, _, typed, _) = &lenient else { unreachable!() };
+            let Verdict::Request(ok, _, typed, _) = &lenient else {
+                unreachable!()
+            };
             if acc.is_ok() != *ok || (acc.is_ok() && acc_typed != *typed) {
-                return Err(format!("accepted_request ({}) and the full reader ({ok}) differ\n{}", acc.is_ok(), show()));
+                return Err(format!(
+                    "accepted_request ({}) and the full reader ({ok}) differ\n{}",
+                    acc.is_ok(),
+                    show()
+                ));
             }
         }
         Direction::Reply => {
@@ -422,20 +519,33 @@ fn check(code: u16, dir: Direction, body: &[u8]) -> Result<bool, String> {
                 for mode in [Mode::Lenient, Mode::Strict] {
                     let d = decode(code, dir, body, SignAlgo::Sha1, mode);
                     if !d.accepted() || !d.deviations.is_empty() {
-                        return Err(format!("reply fast path took what the full reader ({mode:?}) refused or remarked on: {:?}\n{}", d.errors.iter().chain(&d.deviations).collect::<Vec<_>>(), show()));
+                        return Err(format!(
+                            "reply fast path took what the full reader ({mode:?}) refused or remarked on: {:?}\n{}",
+                            d.errors.iter().chain(&d.deviations).collect::<Vec<_>>(),
+                            show()
+                        ));
                     }
                     if d.typed_reply().and_then(Result::ok).as_ref() != Some(&rep)
                         || d.result_code != Some(rc)
                         || d.timestamp != Some(ts)
                     {
-                        return Err(format!("reply fast and full typed values differ\n{}", show()));
+                        return Err(format!(
+                            "reply fast and full typed values differ\n{}",
+                            show()
+                        ));
                     }
                 }
             }
             let acc = envelope::accepted_reply(code, body, SignAlgo::Sha1, Mode::Lenient);
-            let Verdict::Reply(ok, _, typed, _) = &lenient else { unreachable!() };
+            let Verdict::Reply(ok, _, typed, _) = &lenient else {
+                unreachable!()
+            };
             if acc.is_ok() != *ok || (acc.is_ok() && acc.as_ref().ok() != typed.as_ref()) {
-                return Err(format!("accepted_reply ({}) and the full reader ({ok}) differ\n{}", acc.is_ok(), show()));
+                return Err(format!(
+                    "accepted_reply ({}) and the full reader ({ok}) differ\n{}",
+                    acc.is_ok(),
+                    show()
+                ));
             }
         }
     }
@@ -487,7 +597,13 @@ fn known_disagreements_are_gone() {
             "[{{\"carInfo\":{{\"plateNo\":\"粤B1\"}},\"discount\":0.00,\"enterTime\":\"2026-11-02 08:00:00\",\"id\":\"abc00000000000000000000000000001\",\"parkCode\":\"P\",\"receivables\":0.00,\"received\":{received}}}]"
         )
     };
-    for received in ["20.01", "18446744073709551616.00", "18446744073709551616", "1e2", "0.1"] {
+    for received in [
+        "20.01",
+        "18446744073709551616.00",
+        "18446744073709551616",
+        "1e2",
+        "0.1",
+    ] {
         let data = entry(received);
         let b = Base {
             code: 5004,
@@ -516,11 +632,16 @@ fn known_disagreements_are_gone() {
 #[test]
 #[ignore]
 fn differential_long() {
-    let n: u64 = std::env::var("DIFF_N").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000);
+    let n: u64 = std::env::var("DIFF_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
     let t = std::time::Instant::now();
     let handles: Vec<_> = (0..threads)
-        .map(|k| std::thread::spawn(move || run(1000 + k, n / threads + u64::from(k < n % threads))))
+        .map(|k| {
+            std::thread::spawn(move || run(1000 + k, n / threads + u64::from(k < n % threads)))
+        })
         .collect();
     let (mut total, mut fast) = (0, 0);
     for h in handles {

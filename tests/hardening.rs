@@ -82,7 +82,12 @@ fn reply_of(p: &mut Platform, now: i64, bytes: &[u8]) -> Option<Value> {
 }
 
 fn send(p: &mut Platform, req: &Request, packet: u32, ts: i64) -> Value {
-    reply_of(p, NOW, &envelope::request_frame(req, packet, ts, SignAlgo::Sha1)).unwrap()
+    reply_of(
+        p,
+        NOW,
+        &envelope::request_frame(req, packet, ts, SignAlgo::Sha1),
+    )
+    .unwrap()
 }
 
 fn signed_frame(command: u16, packet: u32, data: &str, ts: i64) -> Vec<u8> {
@@ -150,7 +155,18 @@ fn a_stream_error_budget_closes_the_connection() {
     }
     p.receive(NOW, &bad);
     assert!(p.close_reason().is_some());
-    assert!(p.receive(NOW, &envelope::request_frame(&Request::LoginTcp(vec![login_item("g1", "secret")]), 2, NOW, SignAlgo::Sha1)).is_empty());
+    assert!(
+        p.receive(
+            NOW,
+            &envelope::request_frame(
+                &Request::LoginTcp(vec![login_item("g1", "secret")]),
+                2,
+                NOW,
+                SignAlgo::Sha1
+            )
+        )
+        .is_empty()
+    );
 }
 
 /// Before login a frame may carry 16 KiB at most (refused on its header);
@@ -172,7 +188,12 @@ fn frames_before_login_are_small() {
     assert!(p.receive(NOW, &hdr).is_empty());
     assert_eq!(p.stats.stream_errors, 1, "refused on the header alone");
     let mut p = platform(Mode::Lenient);
-    send(&mut p, &Request::LoginTcp(vec![login_item("g1", "secret")]), 1, NOW);
+    send(
+        &mut p,
+        &Request::LoginTcp(vec![login_item("g1", "secret")]),
+        1,
+        NOW,
+    );
     assert!(p.receive(NOW, &hdr).is_empty());
     assert_eq!(p.stats.stream_errors, 0, "waits for the data after login");
 }
@@ -204,9 +225,19 @@ fn a_tcp_login_carries_exactly_one_item() {
     }
     // A refused re-login on a logged-in connection logs it out.
     let mut p = platform(Mode::Lenient);
-    send(&mut p, &Request::LoginTcp(vec![login_item("g1", "secret")]), 1, NOW);
+    send(
+        &mut p,
+        &Request::LoginTcp(vec![login_item("g1", "secret")]),
+        1,
+        NOW,
+    );
     assert_eq!(p.logged_in(), Some("g1"));
-    let r = send(&mut p, &Request::LoginTcp(vec![login_item("g1", "wrong")]), 2, NOW);
+    let r = send(
+        &mut p,
+        &Request::LoginTcp(vec![login_item("g1", "wrong")]),
+        2,
+        NOW,
+    );
     assert_eq!(r["data"][0]["code"], 3001);
     assert_eq!(p.logged_in(), None);
 }
@@ -219,8 +250,14 @@ mod https {
         envelope::request_body(&req.data_json(), ts, SignAlgo::Sha1)
     }
 
-    pub fn call(p: &mut Platform, code: u16, auth: Option<&str>, req: &Request) -> (u16, Value, Option<String>) {
-        let (r, user) = p.receive_http_user(NOW, &format!("/api/1.0/{code}"), auth, &body(req, NOW));
+    pub fn call(
+        p: &mut Platform,
+        code: u16,
+        auth: Option<&str>,
+        req: &Request,
+    ) -> (u16, Value, Option<String>) {
+        let (r, user) =
+            p.receive_http_user(NOW, &format!("/api/1.0/{code}"), auth, &body(req, NOW));
         (r.status, serde_json::from_slice(&r.body).unwrap(), user)
     }
 
@@ -245,8 +282,17 @@ mod https {
     #[test]
     fn an_http_login_carries_exactly_one_item() {
         let mut p = platform(Mode::Lenient);
-        let (s, v, u) = call(&mut p, 1001, None, &Request::LoginHttp(vec![login_http("g1"), login_http("g2")]));
-        assert_eq!((s, v["resultCode"].as_i64(), u), (200, Some(4), None), "{v}");
+        let (s, v, u) = call(
+            &mut p,
+            1001,
+            None,
+            &Request::LoginHttp(vec![login_http("g1"), login_http("g2")]),
+        );
+        assert_eq!(
+            (s, v["resultCode"].as_i64(), u),
+            (200, Some(4), None),
+            "{v}"
+        );
         assert!(v["data"][0].get("accessToken").is_none());
     }
 
@@ -256,12 +302,28 @@ mod https {
     fn identity_comes_from_the_token_store() {
         let mut p = platform(Mode::Lenient);
         let t2 = token(&mut p, "g2");
-        let (s, v, u) = call(&mut p, 5004, Some(&format!("Bearer {t2}")), &entry(&id(1), "P1"));
-        assert_eq!((s, v["resultCode"].as_i64(), v["data"][0]["code"].as_i64()), (200, Some(4), Some(1101)));
+        let (s, v, u) = call(
+            &mut p,
+            5004,
+            Some(&format!("Bearer {t2}")),
+            &entry(&id(1), "P1"),
+        );
+        assert_eq!(
+            (s, v["resultCode"].as_i64(), v["data"][0]["code"].as_i64()),
+            (200, Some(4), Some(1101))
+        );
         assert_eq!(u.as_deref(), Some("g2"));
         assert!(p.ledger.entries.is_empty());
-        let (s, v, u) = call(&mut p, 5004, Some(&format!("Bearer {t2}")), &entry(&id(1), "P2"));
-        assert_eq!((s, v["resultCode"].as_i64(), u.as_deref()), (200, Some(0), Some("g2")));
+        let (s, v, u) = call(
+            &mut p,
+            5004,
+            Some(&format!("Bearer {t2}")),
+            &entry(&id(1), "P2"),
+        );
+        assert_eq!(
+            (s, v["resultCode"].as_i64(), u.as_deref()),
+            (200, Some(0), Some("g2"))
+        );
     }
 
     /// 1003 needs the token it revokes (once: no token needed, anyone's
@@ -271,13 +333,20 @@ mod https {
         let mut p = platform(Mode::Lenient);
         let t1 = token(&mut p, "g1");
         let t2 = token(&mut p, "g2");
-        let out = |t: &str| Request::LogoutHttp(vec![LogoutRequest { access_token: t.into() }]);
+        let out = |t: &str| {
+            Request::LogoutHttp(vec![LogoutRequest {
+                access_token: t.into(),
+            }])
+        };
         let (s, v, _) = call(&mut p, 1003, None, &out(&t1));
         assert_eq!((s, v["data"][0]["code"].as_i64()), (401, Some(3002)));
         // g2 cannot log g1 out.
         let (s, v, _) = call(&mut p, 1003, Some(&format!("Bearer {t2}")), &out(&t1));
         assert_eq!((s, v["data"][0]["code"].as_i64()), (200, Some(3002)));
-        assert_eq!(p.http_user(Some(&format!("Bearer {t1}")), NOW).as_deref(), Some("g1"));
+        assert_eq!(
+            p.http_user(Some(&format!("Bearer {t1}")), NOW).as_deref(),
+            Some("g1")
+        );
         let (s, v, _) = call(&mut p, 1003, Some(&format!("Bearer {t1}")), &out(&t1));
         assert_eq!((s, v["data"][0]["code"].as_i64()), (200, Some(0)));
         assert_eq!(p.http_user(Some(&format!("Bearer {t1}")), NOW), None);
@@ -289,22 +358,39 @@ mod https {
     fn a_revoked_token_is_401_before_the_park_gate() {
         let mut p = platform(Mode::Lenient);
         let t1 = token(&mut p, "g1");
-        let out = Request::LogoutHttp(vec![LogoutRequest { access_token: t1.clone() }]);
+        let out = Request::LogoutHttp(vec![LogoutRequest {
+            access_token: t1.clone(),
+        }]);
         call(&mut p, 1003, Some(&format!("Bearer {t1}")), &out);
-        let (s, v, _) = call(&mut p, 5004, Some(&format!("Bearer {t1}")), &entry(&id(1), "P2"));
+        let (s, v, _) = call(
+            &mut p,
+            5004,
+            Some(&format!("Bearer {t1}")),
+            &entry(&id(1), "P2"),
+        );
         assert_eq!((s, v["data"][0]["code"].as_i64()), (401, Some(3002)));
     }
 
     /// `/api/9.9/5004` and `/api/1.0/+5004` are not interfaces.
     #[test]
     fn the_url_version_is_checked() {
-        for path in ["/api/9.9/5004", "/api/1.0/+5004", "/api/5004", "/api/1.0/05004x"] {
+        for path in [
+            "/api/9.9/5004",
+            "/api/1.0/+5004",
+            "/api/5004",
+            "/api/1.0/05004x",
+        ] {
             assert_eq!(http::interface_code(path), None, "{path}");
         }
         assert_eq!(http::interface_code("/api/1.0/5004"), Some(5004));
         let mut p = platform(Mode::Lenient);
         let t1 = token(&mut p, "g1");
-        let r = p.receive_http(NOW, "/api/9.9/5004", Some(&format!("Bearer {t1}")), &body(&entry(&id(1), "P1"), NOW));
+        let r = p.receive_http(
+            NOW,
+            "/api/9.9/5004",
+            Some(&format!("Bearer {t1}")),
+            &body(&entry(&id(1), "P1"), NOW),
+        );
         assert_eq!(r.status, 404);
         assert!(p.ledger.entries.is_empty());
     }
@@ -339,11 +425,18 @@ fn stale_logins_are_reported_or_refused() {
     let login = Request::LoginTcp(vec![login_item("g1", "secret")]);
     let mut p = platform(Mode::Lenient);
     let r = send(&mut p, &login, 1, year_ago);
-    assert_eq!((r["data"][0]["code"].as_i64(), p.logged_in()), (Some(0), Some("g1")));
+    assert_eq!(
+        (r["data"][0]["code"].as_i64(), p.logged_in()),
+        (Some(0), Some("g1"))
+    );
     assert_eq!(p.stats.stale_logins, 1);
     let mut p = platform(Mode::Strict);
     let r = send(&mut p, &login, 1, year_ago);
-    assert_eq!((r["resultCode"].as_i64(), r["data"][0]["code"].as_i64()), (Some(4), Some(1007)), "{r}");
+    assert_eq!(
+        (r["resultCode"].as_i64(), r["data"][0]["code"].as_i64()),
+        (Some(4), Some(1007)),
+        "{r}"
+    );
     assert_eq!(p.logged_in(), None);
     // Within ±10 min: fine in strict mode too.
     let mut p = platform(Mode::Strict);
@@ -356,16 +449,28 @@ fn stale_logins_are_reported_or_refused() {
 #[test]
 fn the_park_gate_reads_the_decoded_items() {
     let mut p = platform(Mode::Lenient);
-    send(&mut p, &Request::LoginTcp(vec![login_item("g1", "secret")]), 1, NOW);
+    send(
+        &mut p,
+        &Request::LoginTcp(vec![login_item("g1", "secret")]),
+        1,
+        NOW,
+    );
     let mut data = String::from_utf8(entry(&id(1), "P2").data_json()).unwrap();
     let nest = format!("\"zz\":{}{},", "[".repeat(125), "]".repeat(125));
     data.insert_str(2, &nest);
     let r = reply_of(&mut p, NOW, &signed_frame(5004, 2, &data, NOW)).unwrap();
-    assert_eq!((r["resultCode"].as_i64(), r["data"][0]["code"].as_i64()), (Some(4), Some(1101)), "{r}");
+    assert_eq!(
+        (r["resultCode"].as_i64(), r["data"][0]["code"].as_i64()),
+        (Some(4), Some(1101)),
+        "{r}"
+    );
     assert!(p.ledger.entries.is_empty());
     // Past the one nesting limit: refused as JSON by every reader.
     let mut data = String::from_utf8(entry(&id(2), "P1").data_json()).unwrap();
-    data.insert_str(2, &format!("\"zz\":{}{},", "[".repeat(200), "]".repeat(200)));
+    data.insert_str(
+        2,
+        &format!("\"zz\":{}{},", "[".repeat(200), "]".repeat(200)),
+    );
     let r = reply_of(&mut p, NOW, &signed_frame(5004, 3, &data, NOW)).unwrap();
     assert_eq!(r["resultCode"], 2, "{r}");
     assert!(p.ledger.entries.is_empty());
@@ -389,13 +494,29 @@ fn frame_headers_are_checked_against_table_14() {
         .to_bytes()
         .unwrap()
     };
-    for (v, n) in [((1, 0), 0), ((1, 0), 1 << 31), ((1, 0), u32::MAX), ((2, 0), 5), ((0, 0), 5)] {
+    for (v, n) in [
+        ((1, 0), 0),
+        ((1, 0), 1 << 31),
+        ((1, 0), u32::MAX),
+        ((2, 0), 5),
+        ((0, 0), 5),
+    ] {
         let mut strict = platform(Mode::Strict);
-        send(&mut strict, &Request::LoginTcp(vec![login_item("g1", "secret")]), 1, NOW);
+        send(
+            &mut strict,
+            &Request::LoginTcp(vec![login_item("g1", "secret")]),
+            1,
+            NOW,
+        );
         let r = reply_of(&mut strict, NOW, &hb(v, n)).unwrap();
         assert_eq!(r["resultCode"], 3, "{v:?} {n}: {r}");
         let mut lenient = platform(Mode::Lenient);
-        send(&mut lenient, &Request::LoginTcp(vec![login_item("g1", "secret")]), 1, NOW);
+        send(
+            &mut lenient,
+            &Request::LoginTcp(vec![login_item("g1", "secret")]),
+            1,
+            NOW,
+        );
         let r = reply_of(&mut lenient, NOW, &hb(v, n)).unwrap();
         assert_eq!(r["resultCode"], 0, "{v:?} {n}: {r}");
         assert_eq!(lenient.stats.header_deviations, 1);
@@ -403,7 +524,8 @@ fn frame_headers_are_checked_against_table_14() {
 }
 
 fn reply_env(data: &str) -> Vec<u8> {
-    format!("{{\"data\":{data},\"resultCode\":0,\"resultMsg\":\"ok\",\"timestamp\":{NOW}}}").into_bytes()
+    format!("{{\"data\":{data},\"resultCode\":0,\"resultMsg\":\"ok\",\"timestamp\":{NOW}}}")
+        .into_bytes()
 }
 
 fn req_env(data: &str) -> Vec<u8> {
@@ -416,7 +538,13 @@ fn req_env(data: &str) -> Vec<u8> {
 /// form: lenient reads them (deviation, quoted as written), strict refuses.
 #[test]
 fn ints_are_four_bytes_and_decimal_forms_are_deviations() {
-    let d = decode(1004, Direction::Reply, &reply_env("[{\"code\":2147483648,\"message\":\"x\"}]"), SignAlgo::Sha1, Mode::Lenient);
+    let d = decode(
+        1004,
+        Direction::Reply,
+        &reply_env("[{\"code\":2147483648,\"message\":\"x\"}]"),
+        SignAlgo::Sha1,
+        Mode::Lenient,
+    );
     assert!(!d.accepted());
     assert_eq!(d.errors[0].code.code(), 1007, "{:?}", d.errors);
     for t in ["20.0", "1e2"] {
@@ -424,9 +552,17 @@ fn ints_are_four_bytes_and_decimal_forms_are_deviations() {
         let d = decode(1004, Direction::Reply, &body, SignAlgo::Sha1, Mode::Lenient);
         assert!(d.accepted(), "{t}: {:?}", d.errors);
         // Quoted as written (once: `1e+2`).
-        assert!(d.deviations[0].message.starts_with(&format!("{t} is an integer")), "{:?}", d.deviations);
+        assert!(
+            d.deviations[0]
+                .message
+                .starts_with(&format!("{t} is an integer")),
+            "{:?}",
+            d.deviations
+        );
         let want = if t == "20.0" { 20 } else { 100 };
-        let Some(Ok(Reply::LoginTcp(v))) = d.typed_reply() else { panic!() };
+        let Some(Ok(Reply::LoginTcp(v))) = d.typed_reply() else {
+            panic!()
+        };
         assert_eq!(v[0].code, want);
         let d = decode(1004, Direction::Reply, &body, SignAlgo::Sha1, Mode::Strict);
         assert!(!d.accepted(), "{t}");
@@ -439,7 +575,11 @@ fn duplicate_keys_are_deviations() {
     let body = reply_env("[{\"code\":0,\"code\":5,\"message\":\"x\"}]");
     let d = decode(1004, Direction::Reply, &body, SignAlgo::Sha1, Mode::Lenient);
     assert!(d.accepted());
-    assert!(d.deviations.iter().any(|i| i.path == "data[0].code"), "{:?}", d.deviations);
+    assert!(
+        d.deviations.iter().any(|i| i.path == "data[0].code"),
+        "{:?}",
+        d.deviations
+    );
     assert!(!decode(1004, Direction::Reply, &body, SignAlgo::Sha1, Mode::Strict).accepted());
     assert!(envelope::decode_reply_fast(1004, &body).is_none());
 }
@@ -455,7 +595,11 @@ fn amounts_come_from_the_text() {
             id(1)
         )
     };
-    for (received, want) in [("20.01", "20.01"), ("18446744073709551616", "18446744073709551616"), ("18446744073709551616.00", "18446744073709551616")] {
+    for (received, want) in [
+        ("20.01", "20.01"),
+        ("18446744073709551616", "18446744073709551616"),
+        ("18446744073709551616.00", "18446744073709551616"),
+    ] {
         let mut got = Vec::new();
         for sep in ["", " "] {
             let body = req_env(&data(received, sep));
@@ -467,9 +611,21 @@ fn amounts_come_from_the_text() {
         assert_eq!(got[0], got[1]);
         assert_eq!(got[0], want.parse::<rust_decimal::Decimal>().unwrap());
     }
-    let d = decode(5004, Direction::Request, &req_env(&data("1e29", "")), SignAlgo::Sha1, Mode::Lenient);
+    let d = decode(
+        5004,
+        Direction::Request,
+        &req_env(&data("1e29", "")),
+        SignAlgo::Sha1,
+        Mode::Lenient,
+    );
     assert!(!d.accepted());
-    assert!(d.errors.iter().any(|e| e.code.code() == 1007 && e.message.contains("16-byte Decimal")), "{:?}", d.errors);
+    assert!(
+        d.errors
+            .iter()
+            .any(|e| e.code.code() == 1007 && e.message.contains("16-byte Decimal")),
+        "{:?}",
+        d.errors
+    );
     assert_eq!(number::decimal("20.01").unwrap().to_string(), "20.01");
 }
 
@@ -503,8 +659,20 @@ fn coupon_value_is_a_double() {
 fn doubles_are_finite() {
     let mut v = schema_sample_3001();
     v["parkInfo"]["latitude"] = serde_json::from_str("1e400").unwrap();
-    let c = schema::check_item(schema::request_schema(parksim::proto::Command::ParkInfo).unwrap(), None, &v, "data[0]", Mode::Lenient);
-    assert!(c.errors.iter().any(|e| e.path.ends_with("latitude") && e.code.code() == 1007), "{:?}", c.errors);
+    let c = schema::check_item(
+        schema::request_schema(parksim::proto::Command::ParkInfo).unwrap(),
+        None,
+        &v,
+        "data[0]",
+        Mode::Lenient,
+    );
+    assert!(
+        c.errors
+            .iter()
+            .any(|e| e.path.ends_with("latitude") && e.code.code() == 1007),
+        "{:?}",
+        c.errors
+    );
 }
 
 fn schema_sample_3001() -> Value {
@@ -533,7 +701,12 @@ fn reply_fast_path_refuses_leading_zeros() {
 #[test]
 fn downlink_replies_must_be_accepted() {
     let mut p = platform(Mode::Strict);
-    send(&mut p, &Request::LoginTcp(vec![login_item("g1", "secret")]), 1, NOW);
+    send(
+        &mut p,
+        &Request::LoginTcp(vec![login_item("g1", "secret")]),
+        1,
+        NOW,
+    );
     let book = Request::BookConfirm(vec![BookConfirmRequest {
         book_code: "YD1".into(),
         confirm_status: 1,

@@ -100,7 +100,14 @@ fn payloads() -> Payloads {
 }
 
 /// One attacker: misbehaves, and when closed comes back 10 ms later.
-async fn attacker(kind: Attack, tcp: SocketAddr, http: SocketAddr, p: Arc<Payloads>, stop: Arc<AtomicBool>, conns: Arc<AtomicU64>) {
+async fn attacker(
+    kind: Attack,
+    tcp: SocketAddr,
+    http: SocketAddr,
+    p: Arc<Payloads>,
+    stop: Arc<AtomicBool>,
+    conns: Arc<AtomicU64>,
+) {
     let drip_head = {
         let mut h = FrameRepr {
             version: (1, 0),
@@ -206,7 +213,10 @@ async fn attacker(kind: Attack, tcp: SocketAddr, http: SocketAddr, p: Arc<Payloa
 /// Round trips of an honest garage sending one entry every 10 ms [µs].
 async fn honest(tcp: SocketAddr, run: Duration, first: u64) -> Vec<u64> {
     let mut c = Raw::connect(tcp).await;
-    assert_eq!(item_code(&c.call(&login("garage-1", "secret"), 1).await), Some(0));
+    assert_eq!(
+        item_code(&c.call(&login("garage-1", "secret"), 1).await),
+        Some(0)
+    );
     let mut lat = Vec::new();
     let t0 = Instant::now();
     let mut k = 0u64;
@@ -231,26 +241,48 @@ fn pct(v: &mut [u64], p: f64) -> f64 {
 #[ignore]
 fn honest_garage_under_attack() {
     let run = Duration::from_secs(
-        std::env::var("ATTACK_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(20),
+        std::env::var("ATTACK_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20),
     );
-    let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = temp_dir("attack");
     let srv = server_rt.block_on(start(config(&["garage-1"]), &dir.join("p.db")));
     let (tcp, http) = (srv.tcp_addr.unwrap(), srv.http_addr.unwrap());
-    let client_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
 
     // Quiet baseline.
     let mut quiet = client_rt.block_on(honest(tcp, Duration::from_secs(5), 0));
 
     // Under attack.
-    let attack_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let attack_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let p = Arc::new(payloads());
     let stop = Arc::new(AtomicBool::new(false));
     let conns = Arc::new(AtomicU64::new(0));
     let mut n = 0;
     for &(kind, count) in MIX {
         for _ in 0..count {
-            attack_rt.spawn(attacker(kind, tcp, http, p.clone(), stop.clone(), conns.clone()));
+            attack_rt.spawn(attacker(
+                kind,
+                tcp,
+                http,
+                p.clone(),
+                stop.clone(),
+                conns.clone(),
+            ));
             n += 1;
         }
     }

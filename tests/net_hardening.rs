@@ -8,11 +8,11 @@ mod net_common;
 use net_common::*;
 use parksim::net::client::{HttpConn, Url};
 use parksim::net::store::{Policy, Row, SqliteStore, Store};
+use parksim::proto::SignAlgo;
 use parksim::proto::envelope;
 use parksim::proto::frame::{Direction, FrameRepr};
 use parksim::proto::messages::*;
 use parksim::proto::password::DesKey;
-use parksim::proto::SignAlgo;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -69,7 +69,10 @@ async fn the_login_deadline_is_not_restarted_by_bytes() {
     });
     let mut buf = [0u8; 64];
     let r = tokio::time::timeout(Duration::from_secs(5), rd.read(&mut buf)).await;
-    assert!(matches!(r, Ok(Ok(0)) | Ok(Err(_))), "still open after 5 s: {r:?}");
+    assert!(
+        matches!(r, Ok(Ok(0)) | Ok(Err(_))),
+        "still open after 5 s: {r:?}"
+    );
     let took = t.elapsed();
     assert!(took < Duration::from_millis(2500), "closed after {took:?}");
     drip.abort();
@@ -153,7 +156,10 @@ async fn http_token(addr: std::net::SocketAddr) -> String {
     let mut c = HttpConn::open(&Url::parse(&format!("http://{addr}")).unwrap(), None, WAIT)
         .await
         .unwrap();
-    let (s, out) = c.request("POST", "/api/1.0/1001", None, login_http()).await.unwrap();
+    let (s, out) = c
+        .request("POST", "/api/1.0/1001", None, login_http())
+        .await
+        .unwrap();
     assert_eq!(s, 200);
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     v["data"][0]["accessToken"].as_str().unwrap().to_string()
@@ -206,7 +212,10 @@ async fn the_admin_token_and_listener() {
     let mut cfg = config(&["garage-1"]);
     cfg.admin_loopback = true;
     let srv = start(cfg, &dir.join("b.db")).await;
-    assert_eq!(get(format!("http://{}", srv.http_addr.unwrap()), None).await, 200);
+    assert_eq!(
+        get(format!("http://{}", srv.http_addr.unwrap()), None).await,
+        200
+    );
     drop(srv);
     // A separate admin listener with a token.
     let mut cfg = config(&["garage-1"]);
@@ -224,7 +233,10 @@ async fn the_admin_token_and_listener() {
 /// Sends `n` entries one at a time; the time it took.
 async fn ingest(addr: std::net::SocketAddr, first: u64, n: u64) -> Duration {
     let mut c = Raw::connect(addr).await;
-    assert_eq!(item_code(&c.call(&login("garage-1", "secret"), 1).await), Some(0));
+    assert_eq!(
+        item_code(&c.call(&login("garage-1", "secret"), 1).await),
+        Some(0)
+    );
     let t = Instant::now();
     for k in 0..n {
         let d = c.call(&entry(&id(first + k)), 2 + k as u32).await;
@@ -269,9 +281,14 @@ async fn polling_status_does_not_slow_ingest() {
     for _ in 0..2 {
         let (url, stop, polls) = (url.clone(), stop.clone(), polls.clone());
         pollers.push(tokio::spawn(async move {
-            let mut c = HttpConn::open(&Url::parse(&url).unwrap(), None, WAIT).await.unwrap();
+            let mut c = HttpConn::open(&Url::parse(&url).unwrap(), None, WAIT)
+                .await
+                .unwrap();
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let (s, _) = c.request("GET", "/status", Some("Bearer t0k"), Vec::new()).await.unwrap();
+                let (s, _) = c
+                    .request("GET", "/status", Some("Bearer t0k"), Vec::new())
+                    .await
+                    .unwrap();
                 assert_eq!(s, 200);
                 polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -291,7 +308,10 @@ async fn polling_status_does_not_slow_ingest() {
         busy.as_secs_f64() < quiet.as_secs_f64() * 2.0 + 0.1,
         "quiet {quiet:?}, polled {busy:?}"
     );
-    assert_eq!(srv.status().unwrap().records["garage-1"]["5004"], 300_000 + 2020);
+    assert_eq!(
+        srv.status().unwrap().records["garage-1"]["5004"],
+        300_000 + 2020
+    );
 }
 
 /// `sign = "md5"` in the accounts file: that account's TCP frames are
@@ -313,7 +333,13 @@ async fn the_sign_algorithm_comes_from_the_accounts_file() {
     let mut c = Raw::connect(srv.tcp_addr.unwrap()).await;
     c.send(&login_as("garage-1", SignAlgo::Md5)).await;
     assert_eq!(item_code(&decode(&c.next(WAIT).await.unwrap())), Some(0));
-    c.send(&envelope::request_frame(&entry(&id(1)), 2, 1_793_600_000, SignAlgo::Md5)).await;
+    c.send(&envelope::request_frame(
+        &entry(&id(1)),
+        2,
+        1_793_600_000,
+        SignAlgo::Md5,
+    ))
+    .await;
     assert!(decode(&c.next(WAIT).await.unwrap()).accepted());
     let mut c = Raw::connect(srv.tcp_addr.unwrap()).await;
     c.send(&login_as("garage-2", SignAlgo::Sha1)).await;
@@ -321,6 +347,10 @@ async fn the_sign_algorithm_comes_from_the_accounts_file() {
     // An unknown algorithm in the file is an error at start.
     let mut bad = config(&["garage-1"]);
     bad.accounts[0].sign = Some("crc32".into());
-    let e = parksim::net::server::Server::start(bad, Box::new(SqliteStore::open(&dir.join("q.db")).unwrap())).await;
+    let e = parksim::net::server::Server::start(
+        bad,
+        Box::new(SqliteStore::open(&dir.join("q.db")).unwrap()),
+    )
+    .await;
     assert!(e.is_err_and(|e| e.0.contains("sign")));
 }

@@ -205,7 +205,12 @@ impl Garage {
     /// The account's sign algorithm (`sign` in the accounts file), else
     /// the transport's default.
     fn cfg_algo(&self, default: SignAlgo) -> SignAlgo {
-        self.cfg.account.sign_algo().ok().flatten().unwrap_or(default)
+        self.cfg
+            .account
+            .sign_algo()
+            .ok()
+            .flatten()
+            .unwrap_or(default)
     }
 
     fn sim_dt(&self) -> DateTime {

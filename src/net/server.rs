@@ -933,7 +933,8 @@ async fn api(shared: Arc<Shared>, req: hyper::Request<Incoming>, path: String) -
             };
             let item = serde_json::json!({"code": BizCode::BadToken.code(), "message": why});
             let data = crate::proto::sign::canonical(&Value::Array(vec![item]));
-            let body = envelope::reply_body(ResultCode::Ok, ResultCode::Ok.message(), wall_secs(), &data);
+            let body =
+                envelope::reply_body(ResultCode::Ok, ResultCode::Ok.message(), wall_secs(), &data);
             return respond(401, "application/json;charset=UTF-8", body);
         }
     }

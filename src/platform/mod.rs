@@ -401,8 +401,7 @@ impl Platform {
             self.algo_of(self.logged_in.as_deref())
         };
         let user = self.logged_in.clone();
-        let (result, data) = match envelope::accepted_request(command, data, algo, self.cfg.mode)
-        {
+        let (result, data) = match envelope::accepted_request(command, data, algo, self.cfg.mode) {
             Ok((req, ts)) => self.answer(
                 now,
                 req,
@@ -575,7 +574,10 @@ impl Platform {
                 return self.refuse_items(
                     ResultCode::Parameter,
                     BizCode::Parameter,
-                    format!("a {cmd} request carries exactly one item, not {}", req.len()),
+                    format!(
+                        "a {cmd} request carries exactly one item, not {}",
+                        req.len()
+                    ),
                     1,
                 );
             }
@@ -747,15 +749,16 @@ impl Platform {
                         } else {
                             Err(crate::proto::token::TokenError::WrongUser)
                         } {
-                        Ok(()) => CodeReply {
-                            code: 0,
-                            message: ok(),
-                        },
-                        Err(_) => CodeReply {
-                            code: BizCode::BadToken.code(),
-                            message: Some(BizCode::BadToken.message().into()),
-                        },
-                    }})
+                            Ok(()) => CodeReply {
+                                code: 0,
+                                message: ok(),
+                            },
+                            Err(_) => CodeReply {
+                                code: BizCode::BadToken.code(),
+                                message: Some(BizCode::BadToken.message().into()),
+                            },
+                        }
+                    })
                     .collect(),
             ),
             Request::LogoutTcp(_) => {

@@ -206,9 +206,10 @@ fn value(c: &mut Cur, ty: &Ty) -> bool {
             .number()
             .and_then(int_text)
             .is_some_and(|n| (lo..=hi).contains(&n)),
-        Ty::Double(lo, hi) => c.number().and_then(num_str).is_some_and(|t| {
-            super::number::double(t).is_ok_and(|f| (lo..=hi).contains(&f))
-        }),
+        Ty::Double(lo, hi) => c
+            .number()
+            .and_then(num_str)
+            .is_some_and(|t| super::number::double(t).is_ok_and(|f| (lo..=hi).contains(&f))),
         Ty::ExactDouble(lo, hi) => c.number().and_then(num_str).is_some_and(|t| {
             super::number::double(t).is_ok_and(|f| (lo..=hi).contains(&f))
                 && super::number::decimal(t).is_ok()

@@ -383,7 +383,11 @@ const CRC_TABLE: [u16; 256] = {
         let mut c = (i as u16) << 8;
         let mut k = 0;
         while k < 8 {
-            c = if c & 0x8000 != 0 { (c << 1) ^ 0x1021 } else { c << 1 };
+            c = if c & 0x8000 != 0 {
+                (c << 1) ^ 0x1021
+            } else {
+                c << 1
+            };
             k += 1;
         }
         t[i] = c;
@@ -402,7 +406,11 @@ fn crc_step(c: u16, b: u8) -> u16 {
 fn gf_mul(a: u16, b: u16) -> u16 {
     let mut r = 0u16;
     for k in (0..16).rev() {
-        r = if r & 0x8000 != 0 { (r << 1) ^ 0x1021 } else { r << 1 };
+        r = if r & 0x8000 != 0 {
+            (r << 1) ^ 0x1021
+        } else {
+            r << 1
+        };
         if b >> k & 1 != 0 {
             r ^= a;
         }

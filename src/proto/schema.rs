@@ -781,7 +781,9 @@ fn int_of(
                 devs,
                 BizCode::WrongType,
                 p,
-                format!("{what}{t} is an integer written as a decimal where the table says Int; read as {i}"),
+                format!(
+                    "{what}{t} is an integer written as a decimal where the table says Int; read as {i}"
+                ),
             );
             Some(i)
         }

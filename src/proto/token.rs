@@ -254,7 +254,10 @@ mod test {
         let t2 = s2.issue("g", 0);
         s2.refresh("g", &t2.access_token, 100).unwrap();
         assert_eq!(s2.validate(&t2.access_token, 200), Ok("g"));
-        assert_eq!(s2.validate(&t2.access_token, 7200), Err(TokenError::Expired));
+        assert_eq!(
+            s2.validate(&t2.access_token, 7200),
+            Err(TokenError::Expired)
+        );
         assert_eq!(
             s2.refresh("g", &t2.access_token, 300),
             Err(TokenError::Revoked)
