@@ -678,7 +678,9 @@ async fn http_session(g: &mut Garage, url: &Url, deadline: Option<Instant>) -> E
                 let body = envelope::request_body(&bye.data_json(), g.sim_dt().0, algo);
                 g.report.frames_sent += 1;
                 // 1003 needs the token it revokes.
-                let _ = conn.request("POST", &path(1003), Some(auth.as_str()), body).await;
+                let _ = conn
+                    .request("POST", &path(1003), Some(auth.as_str()), body)
+                    .await;
                 return End::Done;
             }
             // Nothing due: sleep until the next item's time (at most 200 ms).
