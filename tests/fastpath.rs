@@ -299,3 +299,57 @@ fn accepted_entry_points_match_the_full_reader() {
         }
     }
 }
+
+/// The three disagreements the fast path once had with the full reader:
+/// (a) `20.01` (the full reader went through f64), (b) an integer amount
+/// ≥ 2^64 (refused by one, stored by the other), (c) `"resultCode":007`
+/// (not JSON, yet taken by the reply fast path).
+#[test]
+fn the_three_old_disagreements() {
+    let entry = |received: &str| {
+        format!(
+            "[{{\"carInfo\":{{\"plateNo\":\"粤B1\"}},\"discount\":0.00,\"enterTime\":\"2026-11-02 08:00:00\",\"id\":\"abc00000000000000000000000000001\",\"parkCode\":\"P\",\"receivables\":0.00,\"received\":{received}}}]"
+        )
+    };
+    for received in ["20.01", "18446744073709551616.00", "18446744073709551616"] {
+        let data = entry(received);
+        let body = envelope::request_body(data.as_bytes(), 1_600_000_000, SignAlgo::Sha1);
+        let fast = decode_request_fast(5004, &body, SignAlgo::Sha1);
+        let full = decode(
+            5004,
+            Direction::Request,
+            &body,
+            SignAlgo::Sha1,
+            Mode::Lenient,
+        );
+        assert!(full.accepted(), "{received}: {:?}", full.errors);
+        let typed = full.typed_request().unwrap().unwrap();
+        if let Some((req, _)) = &fast {
+            assert_eq!(req, &typed, "{received}");
+        }
+        let Request::Entry(v) = typed else { panic!() };
+        assert_eq!(
+            v[0].received.0.to_string().trim_end_matches(".00"),
+            received.trim_end_matches(".00")
+        );
+        // With spaces (full reader only): the same.
+        let spaced = String::from_utf8(body.clone())
+            .unwrap()
+            .replace(",\"", ", \"");
+        let d = decode(
+            5004,
+            Direction::Request,
+            spaced.as_bytes(),
+            SignAlgo::Sha1,
+            Mode::Lenient,
+        );
+        assert_eq!(
+            d.typed_request().unwrap().unwrap(),
+            Request::Entry(v),
+            "{received}"
+        );
+    }
+    let body = b"{\"data\":[],\"resultCode\":007,\"resultMsg\":\"ok\",\"timestamp\":1}";
+    assert!(decode_reply_fast(1006, body).is_none());
+    assert!(!decode(1006, Direction::Reply, body, SignAlgo::Sha1, Mode::Lenient).accepted());
+}

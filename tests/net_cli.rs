@@ -46,6 +46,8 @@ fn serve(d: &std::path::Path, tcp: &str, http: &str) -> Platform {
             tcp,
             "--http",
             http,
+            // The admin commands below come from loopback without a token.
+            "--admin-loopback",
             "--accounts",
         ])
         .arg(d.join("accounts.toml"))

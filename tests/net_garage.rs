@@ -109,6 +109,13 @@ async fn a_garage_day_over_tcp_and_http() {
     assert_eq!(st.records["garage-2"], want);
     assert_eq!(st.duplicates, 0);
     assert!(st.space["garage-1"].contains_key("44030400100101000010"));
+    // Nothing refused: the closing 1003 carries its token too.
+    assert_eq!(
+        st.rejects_by_code.get(&3002),
+        None,
+        "{:?}",
+        st.rejects_by_code
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

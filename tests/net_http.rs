@@ -16,8 +16,15 @@ use serde_json::Value;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// Over HTTP the default sign is MD5 (7.1.4.1.2); logins carry the wall
+/// clock's time.
 fn body(req: &Request) -> Vec<u8> {
-    envelope::request_body(&req.data_json(), 1_793_600_000, SignAlgo::Sha1)
+    let ts = if matches!(req, Request::LoginHttp(_)) {
+        parksim::net::wall_secs()
+    } else {
+        1_793_600_000
+    };
+    envelope::request_body(&req.data_json(), ts, SignAlgo::Md5)
 }
 
 fn login_http(user: &str, pw: &str) -> Request {
@@ -185,7 +192,10 @@ async fn tokens_bearer_forms_sign_and_expiry() {
     let lo = Request::LogoutHttp(vec![LogoutRequest {
         access_token: fresh.clone(),
     }]);
-    let (_, d) = post(&mut c, 1003, None, body(&lo)).await;
+    // Not without the token.
+    let (s, d) = post(&mut c, 1003, None, body(&lo)).await;
+    assert_eq!((s, item_code(&d)), (401, Some(3002)));
+    let (_, d) = post(&mut c, 1003, Some(&format!("Bearer {fresh}")), body(&lo)).await;
     assert_eq!(item_code(&d), Some(0));
     let (s, _) = post(
         &mut c,
@@ -228,7 +238,8 @@ async fn oversized_body_is_refused_before_it_is_read() {
     let mut s = tokio::net::TcpStream::connect(srv.http_addr.unwrap())
         .await
         .unwrap();
-    s.write_all(b"POST /api/1.0/5004 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    // (1001: no token needed, so the body is read.)
+    s.write_all(b"POST /api/1.0/1001 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
         .await
         .unwrap();
     let chunk = format!("{:x}\r\n{}\r\n", 2000, "x".repeat(2000));
@@ -249,7 +260,10 @@ async fn oversized_body_is_refused_before_it_is_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_and_admin_downlink_over_http() {
     let dir = temp_dir("http-admin");
-    let srv = start(config(&["garage-1"]), &dir.join("p.db")).await;
+    let mut cfg = config(&["garage-1"]);
+    cfg.admin_token = Some("admin-secret".into());
+    let srv = start(cfg, &dir.join("p.db")).await;
+    let admin = Some("Bearer admin-secret");
     let url = format!("http://{}", srv.http_addr.unwrap());
     // A garage on TCP that answers downlinks.
     let mut g = Raw::connect(srv.tcp_addr.unwrap()).await;
@@ -284,7 +298,7 @@ async fn status_and_admin_downlink_over_http() {
         None,
         "POST",
         "/admin/downlink",
-        None,
+        admin,
         req.to_string().into_bytes(),
     )
     .await
@@ -300,7 +314,7 @@ async fn status_and_admin_downlink_over_http() {
         None,
         "POST",
         "/admin/downlink",
-        None,
+        admin,
         bad.to_string().into_bytes(),
     )
     .await
@@ -313,14 +327,19 @@ async fn status_and_admin_downlink_over_http() {
         None,
         "POST",
         "/admin/downlink",
-        None,
+        admin,
         away.to_string().into_bytes(),
     )
     .await
     .unwrap();
     assert_eq!(s, 404);
     // Status: the connected garage, counts, replies.
-    let (s, out) = parksim::net::client::once(&url, None, "GET", "/status", None, Vec::new())
+    // Without the admin token: 403, loopback or not.
+    let (s, _) = parksim::net::client::once(&url, None, "GET", "/status", None, Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(s, 403);
+    let (s, out) = parksim::net::client::once(&url, None, "GET", "/status", admin, Vec::new())
         .await
         .unwrap();
     assert_eq!(s, 200);

@@ -171,6 +171,8 @@ fn bad_frames_are_refused_and_the_stream_goes_on() {
 #[test]
 fn downlink_replies_are_matched_by_packet_number() {
     let mut p = platform();
+    // Downlinks go to logged-in garages (a reply before login closes).
+    send(&mut p, &login("secret"), 1, 0);
     let book = Request::Book(vec![BookRequest {
         book_code: "YD1".into(),
         book_time: DateTime::parse("2026-11-02 09:00:00").unwrap(),
@@ -341,7 +343,10 @@ mod https {
         let logout = Request::LogoutHttp(vec![LogoutRequest {
             access_token: new.clone(),
         }]);
+        // Logout needs the token it revokes.
         let (s, r) = call(&mut p, 2002, 1003, None, &logout);
+        assert_eq!((s, r["data"][0]["code"].as_i64()), (401, Some(3002)));
+        let (s, r) = call(&mut p, 2002, 1003, Some(&format!("Bearer {tok}")), &logout);
         assert_eq!((s, r["data"][0]["code"].as_i64()), (200, Some(0)));
         assert_eq!(
             call(

@@ -35,9 +35,26 @@ pub enum PlatformCmd {
         /// Strict reading: deviations from the tables are errors.
         #[arg(long)]
         strict: bool,
-        /// Token for /status and /admin/* from non-loopback peers.
+        /// Token required for /status and /admin/* (from every peer,
+        /// loopback included, unless --admin-loopback).
         #[arg(long)]
         admin_token: Option<String>,
+        /// Let loopback peers use /status and /admin/* without the token.
+        #[arg(long)]
+        admin_loopback: bool,
+        /// Serve /status and /admin/* on this address only (not on --http).
+        #[arg(long)]
+        admin_listen: Option<String>,
+        /// Connections open at once, all listeners together.
+        #[arg(long, default_value_t = 1024)]
+        max_connections: usize,
+        /// Seconds a TCP connection has to log in (1004) after opening.
+        #[arg(long, default_value_t = 10)]
+        login_timeout: u64,
+        /// Largest distance of a login's timestamp from this clock [s]
+        /// (lenient: counted; --strict: refused).
+        #[arg(long, default_value_t = 600)]
+        login_window: i64,
     },
     /// Print a running platform's status (GET /status).
     Status {
@@ -199,6 +216,11 @@ pub fn platform(cmd: PlatformCmd) -> Result<i32, String> {
             db,
             strict,
             admin_token,
+            admin_loopback,
+            admin_listen,
+            max_connections,
+            login_timeout,
+            login_window,
         } => {
             let text = String::from_utf8(read(&accounts)?)
                 .map_err(|_| format!("{}: not UTF-8", accounts.display()))?;
@@ -217,6 +239,11 @@ pub fn platform(cmd: PlatformCmd) -> Result<i32, String> {
                 accounts,
                 strict,
                 admin_token,
+                admin_loopback,
+                admin: addr(&admin_listen)?,
+                max_connections,
+                login_timeout: std::time::Duration::from_secs(login_timeout),
+                login_window: Some(login_window),
                 ..server::ServerConfig::default()
             };
             let store = SqliteStore::open(&db).map_err(|e| e.0)?;
@@ -226,6 +253,9 @@ pub fn platform(cmd: PlatformCmd) -> Result<i32, String> {
                     .map_err(|e| e.0)?;
                 if let Some(a) = s.tcp_addr {
                     eprintln!("parksim platform: SZTC on {a}");
+                }
+                if let Some(a) = s.admin_addr {
+                    eprintln!("parksim platform: admin on {a} (/status, /admin/downlink)");
                 }
                 if let Some(a) = s.http_addr {
                     eprintln!(

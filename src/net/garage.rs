@@ -202,6 +202,17 @@ impl Garage {
         SimTime((wall * self.cfg.speed * 1000.0) as i64)
     }
 
+    /// The account's sign algorithm (`sign` in the accounts file), else
+    /// the transport's default.
+    fn cfg_algo(&self, default: SignAlgo) -> SignAlgo {
+        self.cfg
+            .account
+            .sign_algo()
+            .ok()
+            .flatten()
+            .unwrap_or(default)
+    }
+
     fn sim_dt(&self) -> DateTime {
         DateTime(DAY0.0 + self.sim_now().secs())
     }
@@ -440,7 +451,8 @@ async fn tcp_session(g: &mut Garage, addr: &str, deadline: Option<Instant>) -> E
     let (mut rd, mut wr) = tokio::io::split(stream);
     let mut dec = FrameDecoder::new();
     let mut buf = vec![0u8; 64 * 1024];
-    let algo = SignAlgo::Sha1;
+    // SHA1 over TCP unless the account says otherwise.
+    let algo = g.cfg_algo(SignAlgo::Sha1);
 
     // 1004 first.
     let password = match g.password() {
@@ -452,7 +464,9 @@ async fn tcp_session(g: &mut Garage, addr: &str, deadline: Option<Instant>) -> E
         user_id: g.cfg.account.user_id.clone(),
     }]);
     let login_no = g.packet();
-    let ts = g.sim_dt().0;
+    // A login is stamped with the wall clock: the platform refuses (strict)
+    // or reports logins far from its own clock (replay).
+    let ts = super::wall_secs();
     if wr
         .write_all(&envelope::request_frame(&login, login_no, ts, algo))
         .await
@@ -614,7 +628,8 @@ async fn http_session(g: &mut Garage, url: &Url, deadline: Option<Instant>) -> E
         Ok(c) => c,
         Err(e) => return End::Broken(e.0),
     };
-    let algo = SignAlgo::Sha1;
+    // 7.1.4.1.2: HTTPS signs with MD5 unless the account says otherwise.
+    let algo = g.cfg_algo(SignAlgo::Md5);
     let path = |code: u16| format!("{}/1.0/{code}", url.base);
     // 1001 login.
     let password = match g.password() {
@@ -627,7 +642,7 @@ async fn http_session(g: &mut Garage, url: &Url, deadline: Option<Instant>) -> E
         password,
         user_id: g.cfg.account.user_id.clone(),
     }]);
-    let body = envelope::request_body(&login.data_json(), g.sim_dt().0, algo);
+    let body = envelope::request_body(&login.data_json(), super::wall_secs(), algo);
     g.report.frames_sent += 1;
     let token = match conn.request("POST", &path(1001), None, body).await {
         Ok((200, b)) => {
@@ -662,7 +677,10 @@ async fn http_session(g: &mut Garage, url: &Url, deadline: Option<Instant>) -> E
                 }]);
                 let body = envelope::request_body(&bye.data_json(), g.sim_dt().0, algo);
                 g.report.frames_sent += 1;
-                let _ = conn.request("POST", &path(1003), None, body).await;
+                // 1003 needs the token it revokes.
+                let _ = conn
+                    .request("POST", &path(1003), Some(auth.as_str()), body)
+                    .await;
                 return End::Done;
             }
             // Nothing due: sleep until the next item's time (at most 200 ms).

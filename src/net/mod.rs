@@ -83,6 +83,10 @@ pub struct AccountEntry {
     /// Garages (parkCode) this account may report for.
     #[serde(default)]
     pub park_codes: Vec<String>,
+    /// Sign algorithm, `"md5"` or `"sha1"` (default per transport, as
+    /// 7.1.4.1.2 says: MD5 over HTTP(S), SHA1 over TCP).
+    #[serde(default)]
+    pub sign: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +106,17 @@ impl AccountEntry {
         r.map_err(|e| NetError(format!("account {}: des_key: {e}", self.user_id)))
     }
 
+    /// The account's sign algorithm, if it names one.
+    pub fn sign_algo(&self) -> Result<Option<crate::proto::SignAlgo>, NetError> {
+        self.sign
+            .as_deref()
+            .map(|s| {
+                s.parse()
+                    .map_err(|e| NetError(format!("account {}: sign: {e}", self.user_id)))
+            })
+            .transpose()
+    }
+
     pub fn account(&self) -> Result<Account, NetError> {
         Ok(Account {
             user_id: self.user_id.clone(),
@@ -117,6 +132,7 @@ pub fn parse_accounts(text: &str) -> Result<Vec<AccountEntry>, NetError> {
         toml::from_str(text).map_err(|e| NetError(format!("accounts file: {e}")))?;
     for a in &f.account {
         a.des()?;
+        a.sign_algo()?;
     }
     Ok(f.account)
 }

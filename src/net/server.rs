@@ -7,15 +7,21 @@
 //! (its token store). After every call the platform's ledger is taken,
 //! persisted in the [`Store`], and only then are the replies written.
 //!
-//! Besides the protocol, the HTTP listener answers `GET /status` and
-//! `POST /admin/downlink` (loopback peers, or `Authorization: Bearer
-//! <admin token>`): see docs/NETWORK.md.
+//! Besides the protocol, the HTTP listener (or a separate admin listener)
+//! answers `GET /status` and `POST /admin/downlink`, with `Authorization:
+//! Bearer <admin token>` (loopback peers without it only when
+//! `admin_loopback` is set): see docs/NETWORK.md.
+//!
+//! Limits (docs/NETWORK.md, "Security"): a cap on open connections; a TCP
+//! connection must log in within `login_timeout` of opening (not restarted
+//! by bytes), sends frames of at most `prelogin_max_len` bytes until then,
+//! and is closed after `stream_error_budget` bad stretches; an HTTP call's
+//! token is checked before its body is read, and the body must arrive
+//! within `body_timeout`. `/status` is built from counters kept in memory.
 
 use super::store::{Persisted, Store, rows_of};
 use super::{AccountEntry, NetError, Timers, wall_secs};
-use crate::platform::{Ledger, Platform, PlatformConfig, PlatformStats};
-use crate::proto::codec::FrameDecoder;
-use crate::proto::frame::Direction;
+use crate::platform::{Ledger, Platform, PlatformConfig, PlatformStats, Policy};
 use crate::proto::messages::Request;
 use crate::proto::{BizCode, Command, Mode, ResultCode, SignAlgo, envelope};
 use bytes::Bytes;
@@ -27,6 +33,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -54,8 +61,30 @@ pub struct ServerConfig {
     pub max_body: usize,
     /// Access token lifetime [s].
     pub token_ttl: i64,
-    /// Token that lets non-loopback peers use `/status` and `/admin/*`.
+    /// Token required for `/status` and `/admin/*` (None: nobody, unless
+    /// `admin_loopback`).
     pub admin_token: Option<String>,
+    /// Loopback peers may use `/status` and `/admin/*` without the token.
+    pub admin_loopback: bool,
+    /// A separate listener for `/status` and `/admin/*`; when set, the
+    /// HTTP listener serves only the protocol.
+    pub admin: Option<SocketAddr>,
+    /// Connections open at once, all listeners together; more are
+    /// refused (closed at once) with a log line.
+    pub max_connections: usize,
+    /// A TCP connection must have logged in (1004) this long after it
+    /// opened; bytes do not restart it.
+    pub login_timeout: Duration,
+    /// An HTTP request body must have arrived this long after its headers.
+    pub body_timeout: Duration,
+    /// Largest SZTC frame data before login [B].
+    pub prelogin_max_len: usize,
+    /// Bad stretches of the byte stream a TCP connection may send before
+    /// it is closed.
+    pub stream_error_budget: u64,
+    /// Largest distance of a login's envelope timestamp from the wall
+    /// clock [s] (None: unchecked). Lenient: counted; strict: refused.
+    pub login_window: Option<i64>,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +99,14 @@ impl Default for ServerConfig {
             max_body: MAX_BODY,
             token_ttl: 7200,
             admin_token: None,
+            admin_loopback: false,
+            admin: None,
+            max_connections: 1024,
+            login_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            prelogin_max_len: Policy::default().prelogin_max_len,
+            stream_error_budget: Policy::default().stream_error_budget,
+            login_window: Policy::default().login_window,
         }
     }
 }
@@ -120,6 +157,19 @@ pub struct Status {
     pub timeouts: u64,
     /// HTTP bodies refused for size.
     pub oversized_bodies: u64,
+    /// HTTP bodies that did not arrive within the body timeout.
+    pub slow_bodies: u64,
+    /// Connections refused because the cap was reached.
+    pub refused_connections: u64,
+    /// TCP connections closed for not logging in in time.
+    pub login_timeouts: u64,
+    /// TCP connections closed for too many bad stretches (or a reply
+    /// frame before login).
+    pub closed_for_errors: u64,
+    /// Logins whose timestamp lay outside the window.
+    pub stale_logins: u64,
+    /// Frame headers outside table 14 (version, packetNo).
+    pub header_deviations: u64,
 }
 
 #[derive(Default)]
@@ -132,17 +182,31 @@ struct State {
     connections: u64,
     timeouts: u64,
     oversized_bodies: u64,
+    slow_bodies: u64,
+    refused_connections: u64,
+    login_timeouts: u64,
+    closed_for_errors: u64,
     next_conn: u64,
-    /// HTTP access tokens → user.
-    http_tokens: HashMap<String, String>,
+    /// Rows held by account and kind (loaded once at start, then kept up
+    /// to date after each commit): `/status` never touches the store.
+    records: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The latest space count by account and parkCode.
+    space: BTreeMap<String, BTreeMap<String, Value>>,
+    /// When a refused connection was last logged (one line a second).
+    last_refusal_log: Option<std::time::Instant>,
 }
 
 struct Shared {
+    /// TCP: SHA1 unless the account says otherwise.
     platform_cfg: PlatformConfig,
+    policy: Policy,
     cfg: ServerConfig,
     store: Arc<Mutex<Box<dyn Store>>>,
     state: Mutex<State>,
+    /// HTTP: MD5 unless the account says otherwise (7.1.4.1.2).
     http_platform: Mutex<Platform>,
+    /// Connections open now, all listeners.
+    open: AtomicUsize,
 }
 
 impl Shared {
@@ -161,6 +225,8 @@ fn merge(into: &mut PlatformStats, s: PlatformStats) {
     into.downlinks_sent += s.downlinks_sent;
     into.downlink_replies += s.downlink_replies;
     into.unmatched_replies += s.unmatched_replies;
+    into.stale_logins += s.stale_logins;
+    into.header_deviations += s.header_deviations;
     for (k, v) in s.rejects_by_code {
         *into.rejects_by_code.entry(k).or_insert(0) += v;
     }
@@ -170,6 +236,8 @@ fn merge(into: &mut PlatformStats, s: PlatformStats) {
 pub struct Server {
     pub tcp_addr: Option<SocketAddr>,
     pub http_addr: Option<SocketAddr>,
+    /// The separate admin listener, if configured.
+    pub admin_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -193,6 +261,20 @@ impl Server {
             .iter()
             .map(AccountEntry::account)
             .collect::<Result<Vec<_>, _>>()?;
+        let mut policy = Policy {
+            prelogin_max_len: cfg.prelogin_max_len,
+            stream_error_budget: cfg.stream_error_budget,
+            login_window: cfg.login_window,
+            ..Policy::default()
+        };
+        for a in &cfg.accounts {
+            policy
+                .park_codes
+                .insert(a.user_id.clone(), a.park_codes.clone());
+            if let Some(algo) = a.sign_algo()? {
+                policy.sign.insert(a.user_id.clone(), algo);
+            }
+        }
         let platform_cfg = PlatformConfig {
             algo: SignAlgo::Sha1,
             mode: if cfg.strict {
@@ -204,33 +286,57 @@ impl Server {
             token_secret: rand::random(),
             token_ttl: cfg.token_ttl,
         };
+        let http_cfg = PlatformConfig {
+            algo: SignAlgo::Md5,
+            ..platform_cfg.clone()
+        };
+        // Counts and space counts once, here; then kept in memory.
+        let mut state = State::default();
+        for (account, kind, n) in store.counts()? {
+            state.records.entry(account).or_default().insert(kind, n);
+        }
+        for (account, key, body) in store.all_of("5003")? {
+            let v = serde_json::from_str(&body).unwrap_or(Value::Null);
+            state.space.entry(account).or_default().insert(key, v);
+        }
         let shared = Arc::new(Shared {
-            http_platform: Mutex::new(Platform::new(platform_cfg.clone())),
+            http_platform: Mutex::new(Platform::with_policy(http_cfg, policy.clone())),
             platform_cfg,
+            policy,
             cfg: cfg.clone(),
             store: Arc::new(Mutex::new(store)),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
+            open: AtomicUsize::new(0),
         });
         let mut tasks = Vec::new();
         let mut tcp_addr = None;
         let mut http_addr = None;
+        let mut admin_addr = None;
         if let Some(a) = cfg.tcp {
             let l = TcpListener::bind(a)
                 .await
                 .map_err(|e| NetError(format!("TCP listen on {a}: {e}")))?;
             tcp_addr = Some(l.local_addr()?);
-            tasks.push(tokio::spawn(accept_loop(shared.clone(), l, false)));
+            tasks.push(tokio::spawn(accept_loop(shared.clone(), l, Role::Tcp)));
         }
         if let Some(a) = cfg.http {
             let l = TcpListener::bind(a)
                 .await
                 .map_err(|e| NetError(format!("HTTP listen on {a}: {e}")))?;
             http_addr = Some(l.local_addr()?);
-            tasks.push(tokio::spawn(accept_loop(shared.clone(), l, true)));
+            tasks.push(tokio::spawn(accept_loop(shared.clone(), l, Role::Http)));
+        }
+        if let Some(a) = cfg.admin {
+            let l = TcpListener::bind(a)
+                .await
+                .map_err(|e| NetError(format!("admin listen on {a}: {e}")))?;
+            admin_addr = Some(l.local_addr()?);
+            tasks.push(tokio::spawn(accept_loop(shared.clone(), l, Role::Admin)));
         }
         Ok(Server {
             tcp_addr,
             http_addr,
+            admin_addr,
             shared,
             tasks,
         })
@@ -257,13 +363,11 @@ impl Server {
 }
 
 fn status(shared: &Shared) -> Result<Status, NetError> {
-    let (counts, spaces) = {
-        let store = shared.store.lock().unwrap_or_else(|e| e.into_inner());
-        (store.counts()?, store.all_of("5003")?)
-    };
     let st = shared.state();
-    let mut s = Status {
+    Ok(Status {
         garages: st.garages.values().cloned().collect(),
+        records: st.records.clone(),
+        space: st.space.clone(),
         duplicates: st.duplicates,
         rejects_by_code: st.stats.rejects_by_code.clone(),
         frames_received: st.stats.frames_received,
@@ -276,16 +380,13 @@ fn status(shared: &Shared) -> Result<Status, NetError> {
         connections: st.connections,
         timeouts: st.timeouts,
         oversized_bodies: st.oversized_bodies,
-        ..Status::default()
-    };
-    for (account, kind, n) in counts {
-        s.records.entry(account).or_default().insert(kind, n);
-    }
-    for (account, key, body) in spaces {
-        let v = serde_json::from_str(&body).unwrap_or(Value::Null);
-        s.space.entry(account).or_default().insert(key, v);
-    }
-    Ok(s)
+        slow_bodies: st.slow_bodies,
+        refused_connections: st.refused_connections,
+        login_timeouts: st.login_timeouts,
+        closed_for_errors: st.closed_for_errors,
+        stale_logins: st.stats.stale_logins,
+        header_deviations: st.stats.header_deviations,
+    })
 }
 
 async fn downlink(
@@ -327,18 +428,57 @@ async fn persist(
         return Ok(Persisted::default());
     }
     let store = shared.store.clone();
-    let account = account.to_string();
-    let p = tokio::task::spawn_blocking(move || {
+    let who = account.to_string();
+    let space_key = ledger.space.as_ref().map(|(_, s)| s.park_code.clone());
+    let (p, space) = tokio::task::spawn_blocking(move || {
         let mut s = store.lock().unwrap_or_else(|e| e.into_inner());
-        s.persist(&account, &rows, wall_secs())
+        let p = s.persist(&who, &rows, wall_secs())?;
+        // The space count the store kept (the latest by timestamp).
+        let space = match space_key {
+            Some(k) => s.get(&who, "5003", &k)?.map(|b| (k, b)),
+            None => None,
+        };
+        Ok::<_, NetError>((p, space))
     })
     .await
     .map_err(|e| NetError(format!("store task: {e}")))??;
-    shared.state().duplicates += p.duplicates;
+    let mut st = shared.state();
+    st.duplicates += p.duplicates;
+    if !p.inserted.is_empty() {
+        let acc = st.records.entry(account.to_string()).or_default();
+        for (k, n) in &p.inserted {
+            *acc.entry(k.clone()).or_insert(0) += n;
+        }
+    }
+    if let Some((key, body)) = space {
+        let v = serde_json::from_str(&body).unwrap_or(Value::Null);
+        st.space
+            .entry(account.to_string())
+            .or_default()
+            .insert(key, v);
+    }
+    drop(st);
     Ok(p)
 }
 
-async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, http: bool) {
+/// Which listener a connection came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Tcp,
+    Http,
+    Admin,
+}
+
+/// Counts an open connection; uncounts it when dropped.
+struct OpenGuard(Arc<Shared>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, role: Role) {
     // Connections live in this set: aborting the loop drops them all.
     let mut conns = JoinSet::new();
     loop {
@@ -349,17 +489,26 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, http: bool) {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
+                let max = shared.cfg.max_connections;
+                if shared.open.load(Ordering::Relaxed) >= max {
+                    refuse_connection(&shared, peer, max);
+                    drop(tcp);
+                    continue;
+                }
+                shared.open.fetch_add(1, Ordering::Relaxed);
+                let guard = OpenGuard(shared.clone());
                 let _ = tcp.set_nodelay(true);
                 let shared = shared.clone();
                 conns.spawn(async move {
+                    let _guard = guard;
                     match shared.cfg.tls.clone() {
                         Some(tls) => {
                             let acc = tokio_rustls::TlsAcceptor::from(tls);
                             let hs = tokio::time::timeout(Duration::from_secs(10), acc.accept(tcp)).await;
                             let Ok(Ok(s)) = hs else { return };
-                            serve(shared, s, peer, http, true).await;
+                            serve(shared, s, peer, role, true).await;
                         }
-                        None => serve(shared, tcp, peer, http, false).await,
+                        None => serve(shared, tcp, peer, role, false).await,
                     }
                 });
             }
@@ -368,14 +517,31 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, http: bool) {
     }
 }
 
-async fn serve<S>(shared: Arc<Shared>, s: S, peer: SocketAddr, http: bool, tls: bool)
+/// Counts a connection refused at the cap; logs at most one line a second.
+fn refuse_connection(shared: &Shared, peer: SocketAddr, max: usize) {
+    let mut st = shared.state();
+    st.refused_connections += 1;
+    let now = std::time::Instant::now();
+    if st
+        .last_refusal_log
+        .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
+    {
+        st.last_refusal_log = Some(now);
+        eprintln!(
+            "parksim platform: refusing connection from {peer}: {max} connections open \
+             (the cap, --max-connections); {} refused since start",
+            st.refused_connections
+        );
+    }
+}
+
+async fn serve<S>(shared: Arc<Shared>, s: S, peer: SocketAddr, role: Role, tls: bool)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    if http {
-        serve_http(shared, s, peer).await
-    } else {
-        serve_tcp(shared, s, peer, tls).await
+    match role {
+        Role::Tcp => serve_tcp(shared, s, peer, tls).await,
+        Role::Http | Role::Admin => serve_http(shared, s, peer, role).await,
     }
 }
 
@@ -420,102 +586,6 @@ fn answer_waiters(waiters: &mut Vec<Waiter>, l: &Ledger) {
         }
     }
     waiters.retain(|w| !w.tx.is_closed());
-}
-
-/// Splits a TCP stream into frames ahead of the platform, to refuse
-/// uploads for a garage (parkCode) that is not the account's; every other
-/// frame goes to the platform as it came.
-#[derive(Default)]
-struct Gate {
-    dec: FrameDecoder,
-}
-
-impl Gate {
-    fn receive(
-        &mut self,
-        shared: &Shared,
-        platform: &mut Platform,
-        bytes: &[u8],
-    ) -> (Vec<Vec<u8>>, PlatformStats) {
-        let mut stats = PlatformStats::default();
-        let mut out = Vec::new();
-        self.dec.feed(bytes);
-        loop {
-            let f = match self.dec.decode() {
-                Ok(Some(f)) => f,
-                Ok(None) => break,
-                Err(_) => {
-                    stats.stream_errors += 1;
-                    continue;
-                }
-            };
-            let allowed = platform.logged_in().and_then(|u| {
-                shared
-                    .cfg
-                    .accounts
-                    .iter()
-                    .find(|a| a.user_id == u)
-                    .filter(|a| !a.park_codes.is_empty())
-            });
-            if f.direction == Direction::Request
-                && let Some(a) = allowed
-                && let Some((n, code)) = foreign_park_code(&f.data, &a.park_codes)
-            {
-                stats.frames_received += 1;
-                stats.frames_rejected += 1;
-                *stats
-                    .rejects_by_code
-                    .entry(BizCode::ParkNotFound.code())
-                    .or_insert(0) += 1;
-                let msg = format!("parkCode {code} is not a garage of account {}", a.user_id);
-                let item =
-                    serde_json::json!({"code": BizCode::ParkNotFound.code(), "message": msg});
-                let data = crate::proto::sign::canonical(&Value::Array(vec![item; n.max(1)]));
-                let body = envelope::reply_body(ResultCode::Parameter, &msg, wall_secs(), &data);
-                out.push(envelope::frame_bytes(
-                    f.command,
-                    f.packet_no,
-                    Direction::Reply,
-                    &body,
-                ));
-                continue;
-            }
-            let raw = envelope::frame_bytes(f.command, f.packet_no, f.direction, &f.data);
-            out.extend(platform.receive(wall_secs(), &raw));
-        }
-        (out, stats)
-    }
-}
-
-/// The first parkCode in a request envelope's items that is not in
-/// `allowed`, with the number of items.
-fn foreign_park_code(envelope: &[u8], allowed: &[String]) -> Option<(usize, String)> {
-    fn walk(v: &Value, allowed: &[String], depth: u8) -> Option<String> {
-        let Value::Object(m) = v else { return None };
-        for (k, x) in m {
-            if k == "parkCode" {
-                let code = match x {
-                    Value::String(s) => s.clone(),
-                    Value::Number(n) => n.to_string(),
-                    _ => continue,
-                };
-                if !allowed.contains(&code) {
-                    return Some(code);
-                }
-            } else if depth < 3
-                && let Some(c) = walk(x, allowed, depth + 1)
-            {
-                return Some(c);
-            }
-        }
-        None
-    }
-    let v: Value = serde_json::from_slice(envelope).ok()?;
-    let items = v.get("data")?.as_array()?;
-    items
-        .iter()
-        .find_map(|i| walk(i, allowed, 0))
-        .map(|c| (items.len(), c))
 }
 
 /// Counts 3001 answers to 1004 (the platform counts other rejects itself).
@@ -565,11 +635,13 @@ where
     let idle = shared.cfg.timers.idle;
     let login_required = !shared.platform_cfg.accounts.is_empty();
     let (mut rd, mut wr) = tokio::io::split(s);
-    let mut platform = Platform::new(shared.platform_cfg.clone());
-    let mut gate = Gate::default();
+    let mut platform = Platform::with_policy(shared.platform_cfg.clone(), shared.policy.clone());
     let (tx, mut rx) = mpsc::channel::<Downlink>(64);
     let mut buf = vec![0u8; 64 * 1024];
-    let mut deadline = tokio::time::Instant::now() + idle;
+    let opened = tokio::time::Instant::now();
+    let mut deadline = opened + idle;
+    // Not restarted by bytes: a connection that never logs in is closed.
+    let login_deadline = opened + shared.cfg.login_timeout;
     let mut waiters: Vec<Waiter> = Vec::new();
     let mut user: Option<String> = None;
     loop {
@@ -580,10 +652,9 @@ where
                     Ok(n) => n,
                 };
                 deadline = tokio::time::Instant::now() + idle;
-                let (replies, gate_stats) = gate.receive(&shared, &mut platform, &buf[..n]);
+                let replies = platform.receive(wall_secs(), &buf[..n]);
                 let ledger = std::mem::take(&mut platform.ledger);
-                let mut stats = std::mem::take(&mut platform.stats);
-                merge(&mut stats, gate_stats);
+                let stats = std::mem::take(&mut platform.stats);
                 let now_user = platform.logged_in().map(str::to_string);
                 let account = now_user.clone().or_else(|| user.clone()).unwrap_or_else(|| "-".into());
                 if now_user != user {
@@ -629,6 +700,11 @@ where
                 if login_required && user.is_none() && !replies.is_empty() {
                     break;
                 }
+                // Too many bad stretches, a reply before login: close.
+                if platform.close_reason().is_some() {
+                    shared.state().closed_for_errors += 1;
+                    break;
+                }
             }
             Some(d) = rx.recv() => {
                 let bytes = platform.downlink(wall_secs(), &d.req);
@@ -642,6 +718,10 @@ where
             }
             _ = tokio::time::sleep_until(deadline) => {
                 shared.state().timeouts += 1;
+                break;
+            }
+            _ = tokio::time::sleep_until(login_deadline), if login_required && user.is_none() => {
+                shared.state().login_timeouts += 1;
                 break;
             }
         }
@@ -679,76 +759,91 @@ fn json_resp(status: u16, v: &impl Serialize) -> Resp {
     respond(status, "application/json", body)
 }
 
-async fn serve_http<S>(shared: Arc<Shared>, s: S, peer: SocketAddr)
+async fn serve_http<S>(shared: Arc<Shared>, s: S, peer: SocketAddr, role: Role)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let svc = hyper::service::service_fn(move |req| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(handle(shared, peer, req).await) }
+        async move { Ok::<_, Infallible>(handle(shared, peer, req, role).await) }
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        .header_read_timeout(Duration::from_secs(10))
         .serve_connection(hyper_util::rt::TokioIo::new(s), svc)
         .await;
 }
 
-fn bearer(h: &str) -> &str {
-    let h = h.trim();
-    if h.len() >= 6 && h[..6].eq_ignore_ascii_case("bearer") {
-        h[6..].trim()
-    } else {
-        h
-    }
-}
-
+/// `/status` and `/admin/*` need the admin token; a loopback peer goes
+/// without it only when `admin_loopback` is set.
 fn admin_ok(shared: &Shared, peer: SocketAddr, req: &hyper::Request<Incoming>) -> bool {
-    if peer.ip().is_loopback() {
+    if shared.cfg.admin_loopback && peer.ip().is_loopback() {
         return true;
     }
     let given = req
         .headers()
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .map(bearer);
+        .map(crate::platform::bearer_token);
     match (&shared.cfg.admin_token, given) {
         (Some(t), Some(g)) => crate::proto::sign::ct_eq(t.as_bytes(), g.as_bytes()),
         _ => false,
     }
 }
 
-async fn read_body(body: Incoming, max: usize) -> Result<Bytes, ()> {
-    match Limited::new(body, max).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(_) => Err(()),
+/// Why a body was not read.
+enum BodyError {
+    TooBig,
+    Slow,
+}
+
+/// The body, at most `max` bytes, within `wait`.
+async fn read_body(body: Incoming, max: usize, wait: Duration) -> Result<Bytes, BodyError> {
+    match tokio::time::timeout(wait, Limited::new(body, max).collect()).await {
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Err(_)) => Err(BodyError::TooBig),
+        Err(_) => Err(BodyError::Slow),
     }
 }
 
-async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: hyper::Request<Incoming>) -> Resp {
+async fn handle(
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    req: hyper::Request<Incoming>,
+    role: Role,
+) -> Resp {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
+    let admin_path = path == "/status" || path.starts_with("/admin/");
+    // With a separate admin listener, each listener serves its part only.
+    let here = match role {
+        Role::Admin => admin_path,
+        _ => !admin_path || shared.cfg.admin.is_none(),
+    };
+    if !here {
+        return envelope_resp(404, ResultCode::Format, "no such interface");
+    }
+    if admin_path && !admin_ok(&shared, peer, &req) {
+        return json_resp(
+            403,
+            &serde_json::json!({"error": "admin token required (Authorization: Bearer <admin token>)"}),
+        );
+    }
     if method == Method::GET && path == "/status" {
-        if !admin_ok(&shared, peer, &req) {
-            return json_resp(
-                403,
-                &serde_json::json!({"error": "loopback or admin token only"}),
-            );
-        }
         return match status(&shared) {
             Ok(s) => json_resp(200, &s),
             Err(e) => json_resp(500, &serde_json::json!({"error": e.0})),
         };
     }
     if method == Method::POST && path == "/admin/downlink" {
-        if !admin_ok(&shared, peer, &req) {
-            return json_resp(
-                403,
-                &serde_json::json!({"error": "loopback or admin token only"}),
-            );
-        }
-        let Ok(body) = read_body(req.into_body(), 1024 * 1024).await else {
-            return json_resp(413, &serde_json::json!({"error": "body over 1 MiB"}));
+        let body = match read_body(req.into_body(), 1024 * 1024, shared.cfg.body_timeout).await {
+            Ok(b) => b,
+            Err(BodyError::TooBig) => {
+                return json_resp(413, &serde_json::json!({"error": "body over 1 MiB"}));
+            }
+            Err(BodyError::Slow) => {
+                return json_resp(408, &serde_json::json!({"error": "body too slow"}));
+            }
         };
         return admin_downlink(&shared, &body).await;
     }
@@ -796,26 +891,6 @@ async fn admin_downlink(shared: &Shared, body: &[u8]) -> Resp {
     }
 }
 
-/// The user of an HTTP login or refresh request body (`data[0].userId`).
-fn body_user(body: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    v.get("data")?
-        .get(0)?
-        .get("userId")?
-        .as_str()
-        .map(str::to_string)
-}
-
-/// The new access token in a 1001/1002 reply body, when it succeeded.
-fn reply_token(body: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    let item = v.get("data")?.get(0)?;
-    let code = item.get("code")?;
-    let ok = code.as_i64() == Some(0) || code.as_str() == Some("0");
-    let t = item.get("accessToken")?.as_str()?;
-    (ok && !t.is_empty()).then(|| t.to_string())
-}
-
 async fn api(shared: Arc<Shared>, req: hyper::Request<Incoming>, path: String) -> Resp {
     let max = shared.cfg.max_body;
     let declared = req
@@ -823,75 +898,75 @@ async fn api(shared: Arc<Shared>, req: hyper::Request<Incoming>, path: String) -
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let too_big = |shared: &Shared| {
+    let count = |shared: &Shared, code: i64| {
         let mut st = shared.state();
-        st.oversized_bodies += 1;
-        *st.stats
-            .rejects_by_code
-            .entry(ResultCode::Other.code())
-            .or_insert(0) += 1;
-        drop(st);
-        envelope_resp(413, ResultCode::Other, "body over 10 MiB (7.1.4.1.1 g)")
+        st.stats.frames_received += 1;
+        st.stats.frames_rejected += 1;
+        *st.stats.rejects_by_code.entry(code).or_insert(0) += 1;
     };
     if declared.is_some_and(|n| n > max as u64) {
-        return too_big(&shared);
+        shared.state().oversized_bodies += 1;
+        count(&shared, ResultCode::Other.code());
+        return envelope_resp(413, ResultCode::Other, "body over 10 MiB (7.1.4.1.1 g)");
     }
     let auth = req
         .headers()
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let Ok(body) = read_body(req.into_body(), max).await else {
-        return too_big(&shared);
-    };
+    // The token is checked before the body is read: a caller without a
+    // valid one costs the platform its headers only. 1001 and 1002 carry
+    // the password instead.
     let code = crate::platform::http::interface_code(&path);
-    let login = matches!(code, Some(1001) | Some(1002));
-    let token_user = auth
-        .as_deref()
-        .and_then(|a| shared.state().http_tokens.get(bearer(a)).cloned());
-    // Uploads for a garage that is not the account's: 1101, not recorded.
-    if let Some(u) = &token_user
-        && let Some(a) = shared
-            .cfg
-            .accounts
-            .iter()
-            .find(|a| a.user_id == *u && !a.park_codes.is_empty())
-        && let Some((n, pc)) = foreign_park_code(&body, &a.park_codes)
-    {
-        {
-            let mut st = shared.state();
-            st.stats.frames_received += 1;
-            st.stats.frames_rejected += 1;
-            *st.stats
-                .rejects_by_code
-                .entry(BizCode::ParkNotFound.code())
-                .or_insert(0) += 1;
+    if !matches!(code, Some(1001) | Some(1002)) {
+        let user = shared
+            .http_platform
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .http_user(auth.as_deref(), wall_secs());
+        if user.is_none() {
+            count(&shared, BizCode::BadToken.code());
+            let why = if auth.is_some() {
+                "access token invalid or expired"
+            } else {
+                "no Authorization: Bearer token"
+            };
+            let item = serde_json::json!({"code": BizCode::BadToken.code(), "message": why});
+            let data = crate::proto::sign::canonical(&Value::Array(vec![item]));
+            let body =
+                envelope::reply_body(ResultCode::Ok, ResultCode::Ok.message(), wall_secs(), &data);
+            return respond(401, "application/json;charset=UTF-8", body);
         }
-        let msg = format!("parkCode {pc} is not a garage of account {u}");
-        let item = serde_json::json!({"code": BizCode::ParkNotFound.code(), "message": msg});
-        let data = crate::proto::sign::canonical(&Value::Array(vec![item; n.max(1)]));
-        let body = envelope::reply_body(ResultCode::Parameter, &msg, wall_secs(), &data);
-        return respond(200, "application/json;charset=UTF-8", body);
     }
-    let (reply, ledger, stats) = {
+    let body = match read_body(req.into_body(), max, shared.cfg.body_timeout).await {
+        Ok(b) => b,
+        Err(BodyError::TooBig) => {
+            shared.state().oversized_bodies += 1;
+            count(&shared, ResultCode::Other.code());
+            return envelope_resp(413, ResultCode::Other, "body over 10 MiB (7.1.4.1.1 g)");
+        }
+        Err(BodyError::Slow) => {
+            shared.state().slow_bodies += 1;
+            count(&shared, ResultCode::Other.code());
+            return envelope_resp(408, ResultCode::Other, "body did not arrive in time");
+        }
+    };
+    let login = matches!(code, Some(1001) | Some(1002));
+    // Who the call acts for comes from the platform's token store alone.
+    let (reply, user, ledger, stats) = {
         let mut p = shared
             .http_platform
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        let r = p.receive_http(wall_secs(), &path, auth.as_deref(), &body);
+        let (r, user) = p.receive_http_user(wall_secs(), &path, auth.as_deref(), &body);
         (
             r,
+            user,
             std::mem::take(&mut p.ledger),
             std::mem::take(&mut p.stats),
         )
     };
-    if login
-        && reply.status == 200
-        && let (Some(t), Some(u)) = (reply_token(&reply.body), body_user(&body))
-    {
-        shared.state().http_tokens.insert(t, u);
-    }
-    let account = token_user.unwrap_or_else(|| "-".into());
+    let account = user.unwrap_or_else(|| "-".into());
     let persisted = persist(&shared, &account, &ledger).await;
     {
         let mut st = shared.state();

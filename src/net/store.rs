@@ -39,12 +39,15 @@ pub struct Row {
 }
 
 /// What one [`Store::persist`] did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Persisted {
     /// Rows new to the store.
     pub new: u64,
     /// `Once` rows already held (resent ids).
     pub duplicates: u64,
+    /// Rows new to the store by kind (a replaced row is not new): what
+    /// `/status` adds to the counts it keeps in memory.
+    pub inserted: std::collections::BTreeMap<String, u64>,
 }
 
 /// The narrow storage interface of the network platform.
@@ -195,18 +198,27 @@ impl Store for SqliteStore {
                 )
                 .map_err(db)?;
             for r in rows {
-                let stmt = match r.policy {
-                    Policy::Once => &mut once,
-                    Policy::Replace => &mut replace,
-                    Policy::Latest => &mut latest,
-                };
-                let n = stmt
+                // Inserted if new; else the policy says what happens.
+                let n = once
                     .execute(params![account, r.kind, r.key, r.ts, r.body, now])
                     .map_err(db)?;
-                if r.policy == Policy::Once && n == 0 {
-                    out.duplicates += 1;
-                } else {
+                if n == 1 {
                     out.new += 1;
+                    *out.inserted.entry(r.kind.to_string()).or_insert(0) += 1;
+                    continue;
+                }
+                match r.policy {
+                    Policy::Once => out.duplicates += 1,
+                    Policy::Replace | Policy::Latest => {
+                        let stmt = if r.policy == Policy::Replace {
+                            &mut replace
+                        } else {
+                            &mut latest
+                        };
+                        stmt.execute(params![account, r.kind, r.key, r.ts, r.body, now])
+                            .map_err(db)?;
+                        out.new += 1;
+                    }
                 }
             }
         }

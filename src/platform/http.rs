@@ -48,9 +48,15 @@ fn body<'a>(head: &str, rest: &'a [u8]) -> Result<&'a [u8], HttpError> {
         .ok_or(HttpError("body shorter than Content-Length"))
 }
 
-/// The interface code at the end of a path (`/api/1.0/5004` → 5004).
+/// The interface code at the end of a path (`/api/1.0/5004` → 5004):
+/// only after the version this implementation speaks (`1.0`, 7.1.4.1.2 b),
+/// and only plain digits (`+5004`, `9.9/5004` are not interfaces).
 pub fn interface_code(path: &str) -> Option<u16> {
-    path.rsplit('/').next().and_then(|c| c.parse().ok())
+    let mut parts = path.rsplit('/');
+    let code = parts.next()?;
+    let version = parts.next()?;
+    let digits = !code.is_empty() && code.len() <= 5 && code.bytes().all(|b| b.is_ascii_digit());
+    (version == "1.0" && digits).then(|| code.parse().ok())?
 }
 
 pub fn parse_request(bytes: &[u8]) -> Result<HttpRequest<'_>, HttpError> {

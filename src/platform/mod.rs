@@ -15,7 +15,7 @@ pub mod http;
 
 use crate::proto::codec::FrameDecoder;
 use crate::proto::envelope::{self, Decoded};
-use crate::proto::frame::{Direction, next_packet_no};
+use crate::proto::frame::{Direction, MAX_DATA_LEN, VERSION, next_packet_no};
 use crate::proto::messages::*;
 use crate::proto::password::DesKey;
 use crate::proto::token::TokenStore;
@@ -51,6 +51,42 @@ impl Default for PlatformConfig {
             accounts: Vec::new(),
             token_secret: [0; 16],
             token_ttl: 7200,
+        }
+    }
+}
+
+/// Rules beyond the standard's text that keep one garage from writing for
+/// another or tying up the platform. [`Policy::default`] holds the
+/// defaults; a [`Platform::new`] uses them.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Garages (parkCode) each account may report for; an account absent
+    /// or with an empty list may report for any. An upload naming another
+    /// garage is answered 4 with item code 1101 and not recorded.
+    pub park_codes: BTreeMap<String, Vec<String>>,
+    /// Sign algorithm per account (absent: [`PlatformConfig::algo`]).
+    pub sign: BTreeMap<String, SignAlgo>,
+    /// Largest `length` of a frame before login [B] (16 KiB: a 1004 is a
+    /// few hundred bytes); 10 MiB after.
+    pub prelogin_max_len: usize,
+    /// Bad stretches of the byte stream (bad magic, CRC, length) one
+    /// connection may send; one more and [`Platform::close_reason`] says
+    /// to close it.
+    pub stream_error_budget: u64,
+    /// Largest distance of a login's envelope timestamp from `now` [s]
+    /// (None: unchecked). Lenient mode counts a login outside it
+    /// (`PlatformStats::stale_logins`); strict mode refuses it.
+    pub login_window: Option<i64>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            park_codes: BTreeMap::new(),
+            sign: BTreeMap::new(),
+            prelogin_max_len: 16 * 1024,
+            stream_error_budget: 8,
+            login_window: Some(600),
         }
     }
 }
@@ -118,6 +154,12 @@ pub struct PlatformStats {
     pub downlink_replies: u64,
     /// Replies with a packetNo no downlink is waiting for.
     pub unmatched_replies: u64,
+    /// Logins whose envelope timestamp lay outside the window (lenient:
+    /// accepted and counted; strict: refused).
+    pub stale_logins: u64,
+    /// Frame headers outside table 14 (version other than 1.0, packetNo
+    /// outside 1..=2^31−1): counted in lenient mode, refused in strict.
+    pub header_deviations: u64,
 }
 
 /// The platform for one garage connection.
@@ -129,22 +171,37 @@ pub struct Platform {
     next_packet: u32,
     pending: BTreeMap<u32, Command>,
     tokens: TokenStore,
+    policy: Policy,
+    /// Bad stretches of this connection's stream.
+    conn_stream_errors: u64,
+    /// Why the connection should be closed (set once).
+    closing: Option<&'static str>,
     pub ledger: Ledger,
     pub stats: PlatformStats,
 }
 
 impl Platform {
     pub fn new(cfg: PlatformConfig) -> Platform {
-        Platform {
+        Platform::with_policy(cfg, Policy::default())
+    }
+
+    /// A platform with `policy` instead of the defaults.
+    pub fn with_policy(cfg: PlatformConfig, policy: Policy) -> Platform {
+        let mut p = Platform {
             tokens: TokenStore::new(cfg.token_secret, cfg.token_ttl, 7 * 86_400),
             cfg,
             decoder: FrameDecoder::new(),
             logged_in: None,
             next_packet: 0,
             pending: BTreeMap::new(),
+            policy,
+            conn_stream_errors: 0,
+            closing: None,
             ledger: Ledger::default(),
             stats: PlatformStats::default(),
-        }
+        };
+        p.sync_limit();
+        p
     }
 
     /// The connection dropped: bytes in flight and the login are gone;
@@ -152,6 +209,88 @@ impl Platform {
     pub fn disconnect(&mut self) {
         self.decoder = FrameDecoder::new();
         self.logged_in = None;
+        self.conn_stream_errors = 0;
+        self.closing = None;
+        self.sync_limit();
+    }
+
+    /// Why the caller should close this connection now (too many bad
+    /// stretches, a reply frame before login); None: keep it.
+    pub fn close_reason(&self) -> Option<&'static str> {
+        self.closing
+    }
+
+    fn login_required(&self) -> bool {
+        !self.cfg.accounts.is_empty()
+    }
+
+    /// The frame size cap: small until the connection logged in.
+    fn sync_limit(&mut self) {
+        let max = if self.login_required() && self.logged_in.is_none() {
+            self.policy.prelogin_max_len
+        } else {
+            MAX_DATA_LEN
+        };
+        self.decoder.set_max_len(max);
+    }
+
+    fn stream_error(&mut self) {
+        self.stats.stream_errors += 1;
+        self.conn_stream_errors += 1;
+        if self.conn_stream_errors > self.policy.stream_error_budget {
+            self.closing = Some("too many bad stretches in the byte stream");
+        }
+    }
+
+    /// The sign algorithm of `user` (its account's, else the platform's).
+    fn algo_of(&self, user: Option<&str>) -> SignAlgo {
+        user.and_then(|u| self.policy.sign.get(u).copied())
+            .unwrap_or(self.cfg.algo)
+    }
+
+    /// The sign algorithm for a login envelope: that of the account its
+    /// single item names (read without trusting anything else).
+    fn login_algo(&self, body: &[u8]) -> SignAlgo {
+        if self.policy.sign.is_empty() {
+            return self.cfg.algo;
+        }
+        let user = crate::proto::canon::parse(body).ok().and_then(|n| {
+            match n.get("data")?.item(0)?.get("userId")? {
+                crate::proto::canon::Node::Str(s) => Some(s.to_string()),
+                _ => None,
+            }
+        });
+        self.algo_of(user.as_deref())
+    }
+
+    /// The first parkCode of `req`'s items that `user` may not report
+    /// for; read from the decoded items (the reader that accepted them).
+    fn foreign_park_code(&self, user: Option<&str>, req: &Request) -> Option<String> {
+        let allowed = self.policy.park_codes.get(user?)?;
+        if allowed.is_empty() {
+            return None;
+        }
+        fn walk(v: &serde_json::Value, allowed: &[String]) -> Option<String> {
+            match v {
+                serde_json::Value::Object(m) => m.iter().find_map(|(k, x)| {
+                    if k == "parkCode" {
+                        let code = match x {
+                            serde_json::Value::String(s) => s.clone(),
+                            serde_json::Value::Number(n) => n.to_string(),
+                            _ => return walk(x, allowed),
+                        };
+                        (!allowed.contains(&code)).then_some(code)
+                    } else {
+                        walk(x, allowed)
+                    }
+                }),
+                serde_json::Value::Array(a) => a.iter().find_map(|x| walk(x, allowed)),
+                _ => None,
+            }
+        }
+        // Typed items: their nesting is the tables', never the sender's.
+        let v: serde_json::Value = serde_json::from_slice(&req.data_json()).ok()?;
+        walk(&v, allowed)
     }
 
     pub fn logged_in(&self) -> Option<&str> {
@@ -164,29 +303,37 @@ impl Platform {
     }
 
     /// Bytes from the garage at `now` [s]; returns the reply frames.
+    /// Once [`Platform::close_reason`] is set, further bytes are ignored.
     pub fn receive(&mut self, now: i64, bytes: &[u8]) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         // Whole frames read in place while nothing is buffered.
         let mut rest = bytes;
-        while let Some((f, n)) = self.decoder.take_whole(rest) {
-            if let Some(r) = self.frame(now, f.command, f.packet_no, f.direction, f.data) {
+        while self.closing.is_none()
+            && let Some((f, n)) = self.decoder.take_whole(rest)
+        {
+            if let Some(r) = self.frame(now, f.version, f.command, f.packet_no, f.direction, f.data)
+            {
                 out.push(r);
             }
             rest = &rest[n..];
+            self.sync_limit();
         }
-        if rest.is_empty() {
+        if rest.is_empty() || self.closing.is_some() {
             return out;
         }
         self.decoder.feed(rest);
-        loop {
+        while self.closing.is_none() {
             match self.decoder.decode() {
                 Ok(Some(f)) => {
-                    if let Some(r) = self.frame(now, f.command, f.packet_no, f.direction, &f.data) {
+                    if let Some(r) =
+                        self.frame(now, f.version, f.command, f.packet_no, f.direction, &f.data)
+                    {
                         out.push(r);
                     }
+                    self.sync_limit();
                 }
                 Ok(None) => break,
-                Err(_) => self.stats.stream_errors += 1,
+                Err(_) => self.stream_error(),
             }
         }
         out
@@ -200,25 +347,71 @@ impl Platform {
     fn frame(
         &mut self,
         now: i64,
+        version: (u8, u8),
         command: u16,
         packet_no: u32,
         direction: Direction,
         data: &[u8],
     ) -> Option<Vec<u8>> {
         self.stats.frames_received += 1;
+        let logged_out = self.login_required() && self.logged_in.is_none();
         if direction == Direction::Reply {
+            if logged_out {
+                // Nothing was sent to a connection that has not logged in.
+                self.reject(ResultCode::Format.code());
+                self.closing = Some("a reply frame before login");
+                return None;
+            }
             return self.downlink_reply(packet_no, command, data);
         }
-        let session = if self.cfg.accounts.is_empty() || self.logged_in.is_some() {
+        // Table 14: version 1.0, packetNo 1..=2^31−1.
+        let header_issue = if version != VERSION {
+            Some(format!(
+                "frame version {}.{}: table 14 has 1.0",
+                version.0, version.1
+            ))
+        } else if packet_no == 0 || packet_no > i32::MAX as u32 {
+            Some(format!(
+                "packetNo {packet_no} outside 1..=2147483647 (table 14)"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = header_issue {
+            self.stats.header_deviations += 1;
+            if self.cfg.mode == crate::proto::Mode::Strict {
+                self.reject(ResultCode::Format.code());
+                let body = envelope::reply_body(ResultCode::Format, &why, now, b"[]");
+                return Some(envelope::frame_bytes(
+                    command,
+                    packet_no,
+                    Direction::Reply,
+                    &body,
+                ));
+            }
+        }
+        let session = if !logged_out {
             Session::Open
         } else {
             Session::Closed("login (1004) first")
         };
-        let (result, data) =
-            match envelope::accepted_request(command, data, self.cfg.algo, self.cfg.mode) {
-                Ok((req, ts)) => self.answer(now, req, ts.unwrap_or(now), session, Transport::Tcp),
-                Err(d) => self.refuse(&d),
-            };
+        let algo = if logged_out && command == Command::LoginTcp.code() {
+            self.login_algo(data)
+        } else {
+            self.algo_of(self.logged_in.as_deref())
+        };
+        let user = self.logged_in.clone();
+        let (result, data) = match envelope::accepted_request(command, data, algo, self.cfg.mode) {
+            Ok((req, ts)) => self.answer(
+                now,
+                req,
+                ts.unwrap_or(now),
+                session,
+                Transport::Tcp,
+                user.as_deref(),
+            ),
+            Err(d) => self.refuse(&d),
+        };
         let body = envelope::reply_body(result, result.message(), now, &data);
         Some(envelope::frame_bytes(
             command,
@@ -240,50 +433,81 @@ impl Platform {
         authorization: Option<&str>,
         body: &[u8],
     ) -> HttpReply {
+        self.receive_http_user(now, path, authorization, body).0
+    }
+
+    /// The user an `Authorization` header's token belongs to, if it is
+    /// valid at `now`: the one place an HTTP caller's identity comes from.
+    pub fn http_user(&self, authorization: Option<&str>, now: i64) -> Option<String> {
+        let token = bearer_token(authorization?);
+        self.tokens.validate(token, now).ok().map(str::to_string)
+    }
+
+    /// As [`Platform::receive_http`], with the account the call acted for
+    /// (the token's user; for a login, the user it logged in).
+    pub fn receive_http_user(
+        &mut self,
+        now: i64,
+        path: &str,
+        authorization: Option<&str>,
+        body: &[u8],
+    ) -> (HttpReply, Option<String>) {
         self.stats.frames_received += 1;
-        let code = http::interface_code(path);
-        let Some(code) = code else {
+        let Some(code) = http::interface_code(path) else {
             self.reject(ResultCode::Format.code());
             let body = envelope::reply_body(
                 ResultCode::Format,
-                "no interface code in the URL",
+                "the URL is not {base}/1.0/{interface code}",
                 now,
                 b"[]",
             );
-            return HttpReply { status: 404, body };
+            return (HttpReply { status: 404, body }, None);
         };
-        let read = envelope::accepted_request(code, body, self.cfg.algo, self.cfg.mode);
+        let token = authorization.map(bearer_token);
+        let token_user = token.and_then(|t| self.tokens.validate(t, now).ok().map(str::to_string));
+        let auth_call = Command::from_code(code).is_some_and(|c| c.is_auth());
+        let algo = if auth_call {
+            self.login_algo(body)
+        } else {
+            self.algo_of(token_user.as_deref())
+        };
+        let read = envelope::accepted_request(code, body, algo, self.cfg.mode);
         let command = match &read {
             Ok((req, _)) => Some(req.command()),
             Err(d) => d.command,
         };
-        let token = authorization.map(|h| {
-            let h = h.trim();
-            let lower = h.to_ascii_lowercase();
-            if lower.starts_with("bearer") {
-                h[6..].trim()
-            } else {
-                h
-            }
-        });
         let session = match command {
-            Some(c) if c.is_auth() || c == Command::LogoutHttp => Session::Open,
-            _ => match token.map(|t| self.tokens.validate(t, now)) {
-                Some(Ok(_)) => Session::Open,
-                Some(Err(_)) => Session::Closed("access token invalid or expired"),
-                None => Session::Closed("no Authorization: Bearer token"),
+            // 1001 and 1002 carry the password; 1003 needs the token.
+            Some(c) if c.is_auth() && c != Command::LogoutHttp => Session::Open,
+            _ => match (token, &token_user) {
+                (_, Some(_)) => Session::Open,
+                (Some(_), None) => Session::Closed("access token invalid or expired"),
+                (None, _) => Session::Closed("no Authorization: Bearer token"),
             },
         };
         let closed = matches!(session, Session::Closed(_));
+        self.logged_in = None;
         let (result, data) = match read {
-            Ok((req, ts)) => self.answer(now, req, ts.unwrap_or(now), session, Transport::Http),
+            Ok((req, ts)) => self.answer(
+                now,
+                req,
+                ts.unwrap_or(now),
+                session,
+                Transport::Http,
+                token_user.as_deref(),
+            ),
             Err(d) => self.refuse(&d),
         };
         let status = if closed { 401 } else { 200 };
-        HttpReply {
-            status,
-            body: envelope::reply_body(result, result.message(), now, &data),
-        }
+        // A login acts for the user it logged in.
+        let user = self.logged_in.take().or(token_user);
+        (
+            HttpReply {
+                status,
+                body: envelope::reply_body(result, result.message(), now, &data),
+            },
+            user,
+        )
     }
 
     /// The answer to a request envelope that was not accepted: its general
@@ -310,6 +534,7 @@ impl Platform {
         timestamp: i64,
         session: Session,
         transport: Transport,
+        user: Option<&str>,
     ) -> (ResultCode, Vec<u8>) {
         let cmd = req.command();
         if let Session::Closed(why) = session
@@ -339,9 +564,69 @@ impl Platform {
             self.reject(ResultCode::Format.code());
             return (ResultCode::Format, b"[]".to_vec());
         }
+        if cmd.is_auth() || cmd == Command::LoginTcp {
+            // A login carries exactly one item: one connection or token,
+            // one account.
+            if req.len() != 1 {
+                if cmd == Command::LoginTcp {
+                    self.logged_in = None;
+                }
+                return self.refuse_items(
+                    ResultCode::Parameter,
+                    BizCode::Parameter,
+                    format!(
+                        "a {cmd} request carries exactly one item, not {}",
+                        req.len()
+                    ),
+                    1,
+                );
+            }
+            if let Some(w) = self.policy.login_window
+                && matches!(cmd, Command::LoginTcp | Command::LoginHttp)
+                && (timestamp - now).abs() > w
+            {
+                self.stats.stale_logins += 1;
+                if self.cfg.mode == crate::proto::Mode::Strict {
+                    self.logged_in = None;
+                    return self.refuse_items(
+                        ResultCode::Parameter,
+                        BizCode::OutOfRange,
+                        format!(
+                            "timestamp {timestamp} is {} s from the platform's clock (window ±{w} s)",
+                            timestamp - now
+                        ),
+                        1,
+                    );
+                }
+            }
+        }
+        if let Some(code) = self.foreign_park_code(user, &req) {
+            let msg = format!(
+                "parkCode {code} is not a garage of account {}",
+                user.unwrap_or("-")
+            );
+            let n = req.len().max(1);
+            return self.refuse_items(ResultCode::Parameter, BizCode::ParkNotFound, msg, n);
+        }
         self.stats.frames_verified += 1;
-        let reply = self.record(req, timestamp, now);
+        let reply = self.record(req, timestamp, now, user);
         (ResultCode::Ok, reply.data_json())
+    }
+
+    /// A refusal with `n` items each carrying `code` and `msg`.
+    fn refuse_items(
+        &mut self,
+        result: ResultCode,
+        code: BizCode,
+        msg: String,
+        n: usize,
+    ) -> (ResultCode, Vec<u8>) {
+        self.reject(code.code());
+        let item = serde_json::json!({"code": code.code(), "message": msg});
+        (
+            result,
+            crate::proto::sign::canonical(&serde_json::Value::Array(vec![item; n])),
+        )
     }
 
     fn item_codes(&self, d: &Decoded) -> Vec<u8> {
@@ -360,7 +645,7 @@ impl Platform {
     }
 
     /// Records an accepted request and builds the reply.
-    fn record(&mut self, req: Request, timestamp: i64, now: i64) -> Reply {
+    fn record(&mut self, req: Request, timestamp: i64, now: i64, user: Option<&str>) -> Reply {
         let ok = || Some("成功".to_string());
         let dup = &mut self.stats.duplicates;
         let l = &mut self.ledger;
@@ -373,15 +658,13 @@ impl Platform {
         }
         match req {
             Request::LoginTcp(items) => {
+                // Exactly one item (checked in `answer`).
                 let mut code = BizCode::Ok;
                 for it in &items {
-                    let good =
-                        self.cfg.accounts.iter().any(|a| {
-                            a.user_id == it.user_id && a.key.check(&it.password, &a.password)
-                        });
-                    if good || self.cfg.accounts.is_empty() {
+                    if self.account_ok(&it.user_id, &it.password) {
                         self.logged_in = Some(it.user_id.clone());
                     } else {
+                        self.logged_in = None;
                         code = BizCode::BadCredentials;
                     }
                 }
@@ -458,15 +741,23 @@ impl Platform {
             Request::LogoutHttp(items) => Reply::LogoutHttp(
                 items
                     .iter()
-                    .map(|it| match self.tokens.revoke(&it.access_token, now) {
-                        Ok(()) => CodeReply {
-                            code: 0,
-                            message: ok(),
-                        },
-                        Err(_) => CodeReply {
-                            code: BizCode::BadToken.code(),
-                            message: Some(BizCode::BadToken.message().into()),
-                        },
+                    .map(|it| {
+                        // Only the caller's own tokens (the bearer token's user).
+                        let own = user.is_some() && self.tokens.owner(&it.access_token) == user;
+                        match if own {
+                            self.tokens.revoke(&it.access_token, now)
+                        } else {
+                            Err(crate::proto::token::TokenError::WrongUser)
+                        } {
+                            Ok(()) => CodeReply {
+                                code: 0,
+                                message: ok(),
+                            },
+                            Err(_) => CodeReply {
+                                code: BizCode::BadToken.code(),
+                                message: Some(BizCode::BadToken.message().into()),
+                            },
+                        }
                     })
                     .collect(),
             ),
@@ -694,18 +985,8 @@ impl Platform {
             self.reject(ResultCode::Format.code());
             return None;
         }
-        let rep = match envelope::decode_reply_fast(command, data) {
-            Some((rep, _, _)) => Some(rep),
-            None => envelope::decode(
-                command,
-                Direction::Reply,
-                data,
-                self.cfg.algo,
-                self.cfg.mode,
-            )
-            .typed_reply()
-            .and_then(Result::ok),
-        };
+        // Fast path, else the full reader, and only if it accepted.
+        let rep = envelope::accepted_reply(command, data, self.cfg.algo, self.cfg.mode).ok();
         match rep {
             Some(rep) => {
                 self.stats.frames_verified += 1;
@@ -728,6 +1009,17 @@ impl Platform {
             _ => self.reject(ResultCode::Parameter.code()),
         }
         None
+    }
+}
+
+/// The token of an `Authorization` value: `Bearer x`, or the examples'
+/// `bearerx`.
+pub fn bearer_token(h: &str) -> &str {
+    let h = h.trim();
+    if h.len() >= 6 && h.as_bytes()[..6].eq_ignore_ascii_case(b"bearer") {
+        h[6..].trim()
+    } else {
+        h
     }
 }
 

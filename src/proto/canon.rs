@@ -290,6 +290,65 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// Element `i` of an array.
+    pub fn item(&self, i: usize) -> Option<&Node<'a>> {
+        match self {
+            Node::Arr(items) => items.get(i),
+            _ => None,
+        }
+    }
+
+    /// The path of the first object member whose key repeats an earlier
+    /// one in the same object (`data[0].id`), depth first. serde_json and
+    /// the canonical writer keep the last; a sender may have meant the
+    /// first, so the reader reports it.
+    pub fn first_duplicate(&self) -> Option<String> {
+        fn walk(n: &Node, path: &mut String) -> bool {
+            match n {
+                Node::Arr(items) => items.iter().enumerate().any(|(i, x)| {
+                    let base = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    let found = walk(x, path);
+                    if !found {
+                        path.truncate(base);
+                    }
+                    found
+                }),
+                Node::Obj(members) => {
+                    let sorted = members
+                        .windows(2)
+                        .all(|w| w[0].0.as_bytes() < w[1].0.as_bytes());
+                    if !sorted {
+                        let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_ref()).collect();
+                        keys.sort_unstable();
+                        if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
+                            if !path.is_empty() {
+                                path.push('.');
+                            }
+                            path.push_str(w[0]);
+                            return true;
+                        }
+                    }
+                    members.iter().any(|(k, x)| {
+                        let base = path.len();
+                        if !path.is_empty() {
+                            path.push('.');
+                        }
+                        path.push_str(k);
+                        let found = walk(x, path);
+                        if !found {
+                            path.truncate(base);
+                        }
+                        found
+                    })
+                }
+                _ => false,
+            }
+        }
+        let mut path = String::new();
+        walk(self, &mut path).then_some(path)
+    }
+
     /// Appends the canonical form.
     pub fn write_canonical(&self, out: &mut Vec<u8>) {
         match self {
@@ -357,9 +416,10 @@ impl<'a> Node<'a> {
         match self {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(*b),
-            Node::Num(t) => t
-                .parse::<serde_json::Number>()
-                .map_or(Value::Null, Value::Number),
+            // The text exactly as received (serde_json's own parse would
+            // write `1e2` as `1e+2`, and messages would misquote it). The
+            // reader has checked the grammar.
+            Node::Num(t) => Value::Number(serde_json::Number::from_string_unchecked(t.to_string())),
             Node::Str(s) => Value::String(s.to_string()),
             Node::Arr(items) => Value::Array(items.iter().map(Node::to_value).collect()),
             Node::Obj(members) => Value::Object(
@@ -449,11 +509,14 @@ mod test {
     #[test]
     fn to_value_matches_serde() {
         let text =
-            r#"{"b":[1,2.50,-3e2,null,true],"a":{"x":"粤\u0042"},"a2":44030400100101000010}"#;
+            r#"{"b":[1,2.50,-3e+2,null,true],"a":{"x":"粤\u0042"},"a2":44030400100101000010}"#;
         let ours = parse(text.as_bytes()).unwrap().to_value();
         let serde: serde_json::Value = serde_json::from_str(text).unwrap();
         assert_eq!(ours, serde);
         assert_eq!(ours["a2"].to_string(), "44030400100101000010");
+        // Number text as received (serde_json writes `-3e2` as `-3e+2`).
+        let v = parse(b"[-3e2,1E5]").unwrap().to_value();
+        assert_eq!(v.to_string(), "[-3e2,1E5]");
     }
 
     #[test]

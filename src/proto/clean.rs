@@ -175,11 +175,16 @@ fn field(c: &mut Cur, f: &Field) -> bool {
     f.presence != Presence::Extension && value(c, &f.ty)
 }
 
+/// A plain 4-byte Int (`20.0`, `1e2` are deviations: the full path).
 fn int_text(t: &[u8]) -> Option<i64> {
-    if t.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
-        return None;
+    match super::number::int(std::str::from_utf8(t).ok()?) {
+        Ok(super::number::IntText::Plain(n)) => Some(n),
+        _ => None,
     }
-    std::str::from_utf8(t).ok()?.parse().ok()
+}
+
+fn num_str(t: &[u8]) -> Option<&str> {
+    std::str::from_utf8(t).ok()
 }
 
 fn value(c: &mut Cur, ty: &Ty) -> bool {
@@ -201,18 +206,18 @@ fn value(c: &mut Cur, ty: &Ty) -> bool {
             .number()
             .and_then(int_text)
             .is_some_and(|n| (lo..=hi).contains(&n)),
-        Ty::Double(lo, hi) => c.number().is_some_and(|t| {
-            std::str::from_utf8(t)
-                .ok()
-                .and_then(|t| t.parse::<f64>().ok())
-                .is_some_and(|f| (lo..=hi).contains(&f))
+        Ty::Double(lo, hi) => c
+            .number()
+            .and_then(num_str)
+            .is_some_and(|t| super::number::double(t).is_ok_and(|f| (lo..=hi).contains(&f))),
+        Ty::ExactDouble(lo, hi) => c.number().and_then(num_str).is_some_and(|t| {
+            super::number::double(t).is_ok_and(|f| (lo..=hi).contains(&f))
+                && super::number::decimal(t).is_ok()
         }),
-        Ty::Decimal => c.number().is_some_and(|t| {
-            std::str::from_utf8(t)
-                .ok()
-                .and_then(|t| t.parse::<rust_decimal::Decimal>().ok())
-                .is_some_and(|d| d.scale() <= 2)
-        }),
+        Ty::Decimal => c
+            .number()
+            .and_then(num_str)
+            .is_some_and(|t| super::number::decimal(t).is_ok_and(|d| d.scale() <= 2)),
         Ty::DateTime => c
             .string()
             .and_then(|s| std::str::from_utf8(s).ok())

@@ -9,10 +9,22 @@
 //! reported once.
 //!
 //! Memory: the decoder holds only bytes it was fed and has not yet
-//! consumed. A header announcing more than [`MAX_DATA_LEN`] is rejected as
-//! soon as its 17 bytes are in, before any room is made for its data.
+//! consumed (and a 2-byte running CRC per held byte). A header announcing
+//! more than the cap ([`MAX_DATA_LEN`], or less: [`FrameDecoder::set_max_len`])
+//! is rejected as soon as its 17 bytes are in, before any room is made for
+//! its data.
+//!
+//! Cost: linear in the bytes fed, whatever the stream. Every held byte
+//! carries the CRC register after it (a prefix CRC), and CRC-16/XMODEM is
+//! linear over GF(2) with a zero start, so the CRC of any stretch
+//! `a..b` is `pre[b] ^ pre[a]·x^(8(b−a)) mod G`: O(log n) per candidate
+//! frame instead of O(n). A hostile stream that nests a header every 17
+//! bytes, all announcing the same end, costs one pass over the bytes plus
+//! a few dozen operations per header ([`FrameDecoder::work`] counts them).
 
-use super::frame::{CRC16, Direction, FrameRepr, MAGIC, MAX_DATA_LEN, field};
+#[cfg(test)]
+use super::frame::CRC16;
+use super::frame::{Direction, FrameRepr, MAGIC, MAX_DATA_LEN, field};
 use std::fmt;
 
 /// A decoded frame that owns its data.
@@ -111,6 +123,12 @@ pub struct FrameDecoder {
     offset: u64,
     state: State,
     max_len: usize,
+    /// `pre[i]`: the CRC register after `buf[..i]` (from an arbitrary
+    /// base; only differences are used). `pre.len() == buf.len() + 1`.
+    pre: Vec<u16>,
+    /// Work done so far [byte steps]: bytes hashed, bytes searched for
+    /// `SZTC`, and 2 table lookups per bit of a CRC combination's span.
+    work: u64,
 }
 
 impl Default for FrameDecoder {
@@ -132,16 +150,50 @@ impl FrameDecoder {
             offset: 0,
             state: State::Head,
             max_len: max_len.min(MAX_DATA_LEN),
+            pre: vec![0],
+            work: 0,
         }
+    }
+
+    /// Changes the cap on `length` (never above 10 MiB), e.g. from a small
+    /// one before login to the full one after. Takes effect for headers
+    /// not yet read.
+    pub fn set_max_len(&mut self, max_len: usize) {
+        self.max_len = max_len.min(MAX_DATA_LEN);
+    }
+
+    /// The cap on `length` [B].
+    pub fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// Work done so far [byte steps] (see the field): a bound on the CPU a
+    /// stream cost, for tests that the cost is linear in its bytes.
+    pub fn work(&self) -> u64 {
+        self.work
     }
 
     /// Appends received bytes.
     pub fn feed(&mut self, bytes: &[u8]) {
         if self.pos > 0 && self.pos >= self.buf.len() / 2 {
             self.buf.drain(..self.pos);
+            self.pre.drain(..self.pos);
             self.pos = 0;
         }
         self.buf.extend_from_slice(bytes);
+        let mut c = *self.pre.last().unwrap_or(&0);
+        self.pre.reserve(bytes.len());
+        for &b in bytes {
+            c = crc_step(c, b);
+            self.pre.push(c);
+        }
+        self.work += bytes.len() as u64;
+    }
+
+    /// CRC-16/XMODEM of `buf[a..b]` from the prefix CRCs: O(log(b − a)).
+    fn crc_of(&mut self, a: usize, b: usize) -> u16 {
+        self.work += 2 * (usize::BITS - (b - a).leading_zeros()) as u64 + 2;
+        self.pre[b] ^ crc_shift(self.pre[a], (b - a) as u64)
     }
 
     /// The whole, valid frame at the start of `bytes`, read in place, and
@@ -186,8 +238,10 @@ impl FrameDecoder {
         loop {
             match self.state {
                 State::Skipping { start, reported } => {
+                    let found = find_magic(self.avail());
+                    self.work += found.map_or(self.buffered(), |i| i + MAGIC.len()) as u64;
                     let avail = self.avail();
-                    match find_magic(avail) {
+                    match found {
                         Some(i) => {
                             self.advance(i);
                             self.state = State::Head;
@@ -245,8 +299,9 @@ impl FrameDecoder {
                         return Ok(None);
                     }
                     let body_end = field::HEADER_LEN + length;
-                    let expected = CRC16.checksum(&avail[..body_end]);
                     let found = u16::from_be_bytes([avail[body_end], avail[body_end + 1]]);
+                    let expected = self.crc_of(self.pos, self.pos + body_end);
+                    let avail = self.avail();
                     if expected != found {
                         return Err(self.resync(DecodeError::CrcMismatch {
                             offset: self.offset,
@@ -320,11 +375,109 @@ impl FrameDecoder {
     }
 }
 
+/// The CRC-16/XMODEM table (poly 0x1021, MSB first).
+const CRC_TABLE: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = (i as u16) << 8;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 0x8000 != 0 {
+                (c << 1) ^ 0x1021
+            } else {
+                c << 1
+            };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+/// One byte into the CRC register.
+#[inline]
+fn crc_step(c: u16, b: u8) -> u16 {
+    (c << 8) ^ CRC_TABLE[((c >> 8) as u8 ^ b) as usize]
+}
+
+/// `a·b mod G` for polynomials of degree < 16 over GF(2), G = x^16 + 0x1021.
+fn gf_mul(a: u16, b: u16) -> u16 {
+    let mut r = 0u16;
+    for k in (0..16).rev() {
+        r = if r & 0x8000 != 0 {
+            (r << 1) ^ 0x1021
+        } else {
+            r << 1
+        };
+        if b >> k & 1 != 0 {
+            r ^= a;
+        }
+    }
+    r
+}
+
+/// `SHIFT[k]`: multiplication by `x^(8·2^k) mod G` as two byte tables
+/// (it is linear: the high byte's part xor the low byte's part).
+type ShiftTables = [[[u16; 256]; 2]; 40];
+
+fn shift_tables() -> &'static ShiftTables {
+    static T: std::sync::OnceLock<Box<ShiftTables>> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = Box::new([[[0u16; 256]; 2]; 40]);
+        let mut m = 0x0100u16; // x^8
+        for k in 0..40 {
+            for b in 0..256u16 {
+                t[k][0][b as usize] = gf_mul(b, m);
+                t[k][1][b as usize] = gf_mul(b << 8, m);
+            }
+            m = gf_mul(m, m);
+        }
+        t
+    })
+}
+
+/// The register `c` carried past `n` more bytes of zeros: `c·x^(8n) mod G`,
+/// one table step per set bit of `n`.
+fn crc_shift(mut c: u16, mut n: u64) -> u16 {
+    let t = shift_tables();
+    let mut k = 0;
+    while n > 0 && k < 40 {
+        if n & 1 != 0 {
+            c = t[k][0][(c & 0xFF) as usize] ^ t[k][1][(c >> 8) as usize];
+        }
+        n >>= 1;
+        k += 1;
+    }
+    c
+}
+
 fn find_magic(b: &[u8]) -> Option<usize> {
     b.windows(MAGIC.len()).position(|w| w == MAGIC)
 }
 
 /// Length of the longest suffix of `b` that is a proper prefix of `SZTC`.
+/// A hostile stream of `len` bytes: a header every 17 bytes, each
+/// announcing data that runs to the same end, then a wrong CRC.
+pub fn nested_header_stream(len: usize) -> Vec<u8> {
+    let n = len / field::HEADER_LEN;
+    let end = n * field::HEADER_LEN;
+    let mut out = Vec::with_capacity(end + 2);
+    for k in 0..n {
+        let at = k * field::HEADER_LEN;
+        let length = (end - at - field::HEADER_LEN) as u32;
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&[1, 0]);
+        out.extend_from_slice(&1u32.to_be_bytes());
+        out.extend_from_slice(&length.to_be_bytes());
+        out.push(0);
+        out.extend_from_slice(&5004u16.to_be_bytes());
+    }
+    out.extend_from_slice(&[0, 0]);
+    out
+}
+
 fn magic_prefix_len(b: &[u8]) -> usize {
     (1..MAGIC.len())
         .rev()
@@ -359,6 +512,48 @@ mod test {
             }
         }
         out
+    }
+
+    /// The prefix CRC gives the CRC of any stretch.
+    #[test]
+    fn crc_of_any_stretch_from_prefixes() {
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        let mut d = FrameDecoder::new();
+        d.feed(&data[..100]);
+        d.feed(&data[100..]);
+        for (a, b) in [(0, 9), (3, 3), (5, 299), (17, 200), (0, 300)] {
+            assert_eq!(d.crc_of(a, b), CRC16.checksum(&data[a..b]), "{a}..{b}");
+        }
+        assert_eq!(crc_shift(0x1234, 0), 0x1234);
+        let mut c = FrameDecoder::new();
+        c.feed(b"123456789");
+        assert_eq!(c.crc_of(0, 9), 0x31C3);
+    }
+
+    /// A header every 17 bytes, all announcing the same end, with a bad
+    /// CRC: once quadratic (each header's CRC over its whole length), now
+    /// a bounded amount of work per byte, however it is cut into pieces.
+    #[test]
+    fn nested_headers_cost_linear_work() {
+        let stream = nested_header_stream(1 << 20);
+        for chunk in [stream.len(), 65536, 1000] {
+            let mut d = FrameDecoder::new();
+            let mut errors = 0u64;
+            for c in stream.chunks(chunk) {
+                d.feed(c);
+                loop {
+                    match d.decode() {
+                        // A nested header whose CRC happens to be 0.
+                        Ok(Some(_)) => {}
+                        Ok(None) => break,
+                        Err(_) => errors += 1,
+                    }
+                }
+            }
+            assert!(errors > 60_000, "{errors}");
+            let per_byte = d.work() as f64 / stream.len() as f64;
+            assert!(per_byte < 16.0, "work per byte {per_byte} (chunk {chunk})");
+        }
     }
 
     #[test]

@@ -263,6 +263,13 @@ pub fn decode(
     };
     let mut errs = Vec::new();
     let mut devs = Vec::new();
+    if let Some(path) = node.first_duplicate() {
+        devs.push(issue(
+            BizCode::Format,
+            &path,
+            "key repeated in one object; the last value is read",
+        ));
+    }
     let expected: &[&str] = match direction {
         Direction::Request => &["data", "sign", "timestamp"],
         Direction::Reply => &["data", "resultCode", "resultMsg", "sign", "timestamp"],
@@ -470,12 +477,11 @@ pub fn decode_reply_fast(command: u16, bytes: &[u8]) -> Option<(Reply, i64, i64)
     let (rest, msg) = split_quoted(rest, b",\"resultMsg\":\"")?;
     let at = rest.windows(14).rposition(|w| w == b",\"resultCode\":")?;
     let (data, code) = (&rest[..at], &rest[at + 14..]);
-    let code_ok = !code.is_empty()
-        && code.len() <= 18
-        && code
-            .iter()
-            .enumerate()
-            .all(|(i, b)| b.is_ascii_digit() || (i == 0 && *b == b'-' && code.len() > 1));
+    // JSON number text of a plain 4-byte Int (`007` is not JSON; `4.0`
+    // is a deviation): exactly what the full reader takes without remark.
+    let code_ok = std::str::from_utf8(code)
+        .ok()
+        .is_some_and(|t| matches!(super::number::int(t), Ok(super::number::IntText::Plain(_))));
     let msg_ok = !msg.iter().any(|&b| b == b'\\' || b == b'"' || b < 0x20)
         && std::str::from_utf8(msg).is_ok_and(|m| m.chars().count() <= 255);
     if !code_ok || !msg_ok || !super::clean::clean_items(schema::reply_schema(cmd), data) {

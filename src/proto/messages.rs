@@ -15,7 +15,6 @@ use super::time::DateTime;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
-use std::str::FromStr;
 
 /// A money amount [yuan] (or a coupon value), written with two decimals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -93,52 +92,100 @@ impl Serialize for Amount {
 
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::{Error, MapAccess, Visitor};
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Amount;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a decimal number")
+        exact_decimal(d).map(Amount)
+    }
+}
+
+/// A number read exactly into a Decimal, whichever way serde hands it
+/// over: its text (serde_json's `arbitrary_precision` token), an integer
+/// (u64, i64, u128, i128), or an f64 — which serde_json passes only when
+/// the f64's shortest text is the received text, so that text is what is
+/// converted, never the binary value. One conversion:
+/// [`number::decimal`](super::number::decimal), bounded by the 16-byte
+/// Decimal.
+fn exact_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    use super::number;
+    use serde::de::{Error, MapAccess, Visitor};
+    fn text<E: Error>(s: &str) -> Result<Decimal, E> {
+        number::decimal(s).map_err(|e| E::custom(format!("`{s}`: {e}")))
+    }
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Decimal;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a decimal number")
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_i128<E: Error>(self, v: i128) -> Result<Decimal, E> {
+            text(&v.to_string())
+        }
+        fn visit_u128<E: Error>(self, v: u128) -> Result<Decimal, E> {
+            text(&v.to_string())
+        }
+        fn visit_f64<E: Error>(self, v: f64) -> Result<Decimal, E> {
+            if !v.is_finite() {
+                return Err(E::custom(format!("{v} is not a decimal")));
             }
-            fn visit_i64<E: Error>(self, v: i64) -> Result<Amount, E> {
-                Ok(Amount(Decimal::from(v)))
-            }
-            fn visit_u64<E: Error>(self, v: u64) -> Result<Amount, E> {
-                Ok(Amount(Decimal::from(v)))
-            }
-            fn visit_f64<E: Error>(self, v: f64) -> Result<Amount, E> {
-                Decimal::from_f64_retain(v)
-                    .map(Amount)
-                    .ok_or_else(|| E::custom(format!("{v} is not a decimal")))
-            }
-            // A number's exact text, as serde_json hands it over.
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Amount, A::Error> {
-                struct Text;
-                impl<'de> serde::de::DeserializeSeed<'de> for Text {
-                    type Value = Decimal;
-                    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Decimal, D::Error> {
-                        struct T;
-                        impl Visitor<'_> for T {
-                            type Value = Decimal;
-                            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                                f.write_str("number text")
-                            }
-                            fn visit_str<E: Error>(self, s: &str) -> Result<Decimal, E> {
-                                Decimal::from_str(s)
-                                    .or_else(|_| Decimal::from_scientific(s))
-                                    .map_err(|e| E::custom(format!("`{s}`: {e}")))
-                            }
+            // Rust writes the shortest text that reads back as `v`.
+            text(&format!("{v}"))
+        }
+        // A number's exact text, as serde_json hands it over.
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Decimal, A::Error> {
+            struct Text;
+            impl<'de> serde::de::DeserializeSeed<'de> for Text {
+                type Value = Decimal;
+                fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Decimal, D::Error> {
+                    struct T;
+                    impl Visitor<'_> for T {
+                        type Value = Decimal;
+                        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                            f.write_str("number text")
                         }
-                        d.deserialize_str(T)
+                        fn visit_str<E: Error>(self, s: &str) -> Result<Decimal, E> {
+                            text(s)
+                        }
                     }
+                    d.deserialize_str(T)
                 }
-                match map.next_key::<&str>()? {
-                    Some(k) if k == NUMBER_TOKEN => Ok(Amount(map.next_value_seed(Text)?)),
-                    _ => Err(A::Error::custom("expected a number")),
-                }
+            }
+            match map.next_key::<&str>()? {
+                Some(k) if k == NUMBER_TOKEN => map.next_value_seed(Text),
+                _ => Err(A::Error::custom("expected a number")),
             }
         }
-        d.deserialize_any(V)
+    }
+    d.deserialize_any(V)
+}
+
+/// Table 37's `couponValue` is a Double, not a two-decimal amount: read
+/// exactly ([`exact_decimal`]) and written with every decimal it has (at
+/// least two: `11.00`, `0.30`, `0.333`), so `0.333` stays `0.333`. The
+/// Rust type stays [`Amount`] (its `.0` is the exact value).
+pub mod double_value {
+    use super::{Amount, NUMBER_TOKEN};
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(a: &Amount, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let d = a.0.normalize();
+        let text = if d.scale() <= 2 {
+            let mut buf = [0u8; 40];
+            a.write_into(&mut buf).to_string()
+        } else {
+            d.to_string()
+        };
+        let mut st = s.serialize_struct(NUMBER_TOKEN, 1)?;
+        st.serialize_field(NUMBER_TOKEN, &text)?;
+        st.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Amount, D::Error> {
+        super::exact_decimal(d).map(Amount)
     }
 }
 
@@ -487,6 +534,7 @@ pub struct CouponDownlink {
     pub coupon_no: String,
     /// 0 none, 1 amount, 2 hours, 3 fraction, 4 free.
     pub coupon_type: i64,
+    #[serde(with = "double_value")]
     pub coupon_value: Amount,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_channel: Option<String>,

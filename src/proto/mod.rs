@@ -11,6 +11,7 @@
 //! - [`frame`]: the SZTC frame (view + Repr); [`codec`]: its stream decoder.
 //! - [`password`]: DES-CBC/PKCS7/Base64 passwords; [`token`]: HTTPS tokens.
 //! - [`check`]: what a platform answers to a request body.
+//! - [`number`]: number text → Decimal, Int, Double (one conversion for every reader).
 
 pub mod canon;
 pub mod check;
@@ -21,6 +22,7 @@ pub mod envelope;
 pub mod frame;
 pub mod hex;
 pub mod messages;
+pub mod number;
 pub mod password;
 pub mod schema;
 pub mod sign;

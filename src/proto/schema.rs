@@ -20,6 +20,7 @@
 //! See `shared/spec/NOTES.md` for the readings behind the lenient rules.
 
 use super::codes::{BizCode, Command};
+use super::number::{IntText, NumberError};
 use super::time::{DateTime, parse_date, parse_time};
 use serde_json::{Map, Number, Value};
 use std::fmt;
@@ -38,8 +39,12 @@ pub enum Ty {
     IntRange(i64, i64),
     /// `Double` within an inclusive range (ranges outside are deviations).
     Double(f64, f64),
-    /// `Decimal`: at most two decimals.
+    /// `Decimal`: at most two decimals, within the 16-byte Decimal.
     Decimal,
+    /// A `Double` parksim keeps exactly (as a decimal, not an `f64`):
+    /// finite, within the 16-byte Decimal, any number of decimals up to
+    /// 28 (table 37 `couponValue`: `0.333`). Outside the range: deviation.
+    ExactDouble(f64, f64),
     DateTime,
     Date,
     Time,
@@ -493,7 +498,7 @@ pub static COUPON_REQ: Schema = Schema {
         f("couponNo", Ty::Str(Some(20))),
         f("plateNo", Ty::Str(Some(10))),
         f("couponType", Ty::Int(Some(COUPON_TYPES))),
-        f("couponValue", Ty::Double(0.0, f64::MAX)),
+        f("couponValue", Ty::ExactDouble(0.0, f64::MAX)),
         f("time", Ty::DateTime),
         o("discountChannel", Ty::Str(Some(100))),
         o("channelOrgCode", Ty::Str(Some(18))),
@@ -760,6 +765,49 @@ fn is_integer_text(n: &Number) -> Option<i64> {
     t.parse().ok()
 }
 
+/// An Int (4 bytes, table 1) from a JSON number: the value, or why not.
+/// `20.0` / `1e2` are a deviation (read as 20 / 100).
+fn int_of(
+    t: &str,
+    p: &str,
+    errs: &mut Vec<Issue>,
+    devs: &mut Vec<Issue>,
+    what: &str,
+) -> Option<i64> {
+    match super::number::int(t) {
+        Ok(IntText::Plain(i)) => Some(i),
+        Ok(IntText::Decimal(i)) => {
+            issue(
+                devs,
+                BizCode::WrongType,
+                p,
+                format!(
+                    "{what}{t} is an integer written as a decimal where the table says Int; read as {i}"
+                ),
+            );
+            Some(i)
+        }
+        Err(NumberError::IntRange) => {
+            issue(
+                errs,
+                BizCode::OutOfRange,
+                p,
+                format!("{what}{t} is {}", NumberError::IntRange),
+            );
+            None
+        }
+        Err(_) => {
+            issue(
+                errs,
+                BizCode::WrongType,
+                p,
+                format!("{what}{t} is not an integer"),
+            );
+            None
+        }
+    }
+}
+
 /// Checks one value of type `ty` at `p`, pushing what it finds; returns
 /// the normalized value (`Null` after an error).
 pub fn check_value(
@@ -833,17 +881,9 @@ pub fn check_value(
         }
         Ty::Int(_) | Ty::IntRange(..) => {
             let n = match v {
-                Value::Number(n) => match is_integer_text(n) {
+                Value::Number(n) => match int_of(&n.to_string(), p, errs, devs, "") {
                     Some(i) => i,
-                    None => {
-                        issue(
-                            errs,
-                            BizCode::WrongType,
-                            p,
-                            format!("{n} is not an integer"),
-                        );
-                        return Value::Null;
-                    }
+                    None => return Value::Null,
                 },
                 Value::String(s) if is_placeholder(s) => {
                     issue(
@@ -854,15 +894,18 @@ pub fn check_value(
                     );
                     return Value::from(0);
                 }
-                Value::String(s) => match number_from_str(s).as_ref().and_then(is_integer_text) {
-                    Some(i) => {
+                Value::String(s) => match number_from_str(s) {
+                    Some(num) => {
                         issue(
                             devs,
                             BizCode::WrongType,
                             p,
-                            format!("the string \"{s}\" where the table says Int; read as {i}"),
+                            format!("the string \"{s}\" where the table says Int"),
                         );
-                        i
+                        match int_of(&num.to_string(), p, errs, devs, "the string's number ") {
+                            Some(i) => i,
+                            None => return Value::Null,
+                        }
                     }
                     None => {
                         issue(
@@ -906,7 +949,7 @@ pub fn check_value(
                 _ => Value::from(n),
             }
         }
-        Ty::Double(lo, hi) => {
+        Ty::Double(lo, hi) | Ty::ExactDouble(lo, hi) => {
             let num = match v {
                 Value::Number(n) => n.clone(),
                 Value::String(s) => match number_from_str(s) {
@@ -939,7 +982,14 @@ pub fn check_value(
                     return Value::Null;
                 }
             };
-            let f: f64 = num.to_string().parse().unwrap_or(f64::NAN);
+            let t = num.to_string();
+            let f = match super::number::double(&t) {
+                Ok(f) => f,
+                Err(e) => {
+                    issue(errs, BizCode::OutOfRange, p, format!("{t} is {e}"));
+                    return Value::Null;
+                }
+            };
             if !(lo..=hi).contains(&f) {
                 issue(
                     devs,
@@ -947,6 +997,12 @@ pub fn check_value(
                     p,
                     format!("{num} is outside {lo}..={hi}"),
                 );
+            }
+            if matches!(ty, Ty::ExactDouble(..))
+                && let Err(e) = super::number::decimal(&t)
+            {
+                issue(errs, BizCode::OutOfRange, p, format!("{t} is {e}"));
+                return Value::Null;
             }
             Value::Number(num)
         }
@@ -984,7 +1040,7 @@ pub fn check_value(
                 }
             };
             let t = num.to_string();
-            match t.parse::<rust_decimal::Decimal>() {
+            match super::number::decimal(&t) {
                 Ok(d) if d.scale() > 2 => {
                     issue(
                         devs,
@@ -994,13 +1050,8 @@ pub fn check_value(
                     );
                 }
                 Ok(_) => {}
-                Err(_) => {
-                    issue(
-                        errs,
-                        BizCode::OutOfRange,
-                        p,
-                        format!("{t} is not a representable Decimal"),
-                    );
+                Err(e) => {
+                    issue(errs, BizCode::OutOfRange, p, format!("{t} is {e}"));
                     return Value::Null;
                 }
             }

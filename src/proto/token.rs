@@ -62,7 +62,12 @@ pub struct TokenStore {
     pub refresh_ttl: i64,
     sessions: HashMap<String, Session>,
     by_refresh: HashMap<String, String>,
+    /// When [`TokenStore::issue`] next purges dead sessions [s].
+    next_purge: i64,
 }
+
+/// How often `issue` forgets dead sessions [s].
+const PURGE_EVERY: i64 = 60;
 
 impl TokenStore {
     /// Access tokens live `ttl` seconds, refresh tokens `refresh_ttl`.
@@ -74,6 +79,7 @@ impl TokenStore {
             refresh_ttl,
             sessions: HashMap::new(),
             by_refresh: HashMap::new(),
+            next_purge: i64::MIN,
         }
     }
 
@@ -88,8 +94,13 @@ impl TokenStore {
         hex::encode(h.finalize())
     }
 
-    /// Issues a new pair for `user_id` (1001).
+    /// Issues a new pair for `user_id` (1001). Dead sessions are purged
+    /// here, at most once a minute, so the table holds only live ones.
     pub fn issue(&mut self, user_id: &str, now: i64) -> Issued {
+        if now >= self.next_purge {
+            self.purge(now);
+            self.next_purge = now.saturating_add(PURGE_EVERY);
+        }
         let access = self.mint("a", user_id, now);
         let refresh = self.mint("r", user_id, now);
         self.sessions.insert(
@@ -156,21 +167,30 @@ impl TokenStore {
         Ok(self.issue(user_id, now))
     }
 
-    /// 1003: revokes an access token (and its refresh token).
+    /// 1003: revokes an access token (and its refresh token): both are
+    /// forgotten at once.
     pub fn revoke(&mut self, access: &str, now: i64) -> Result<(), TokenError> {
         self.validate(access, now)?;
-        if let Some(s) = self.sessions.get_mut(access) {
-            s.revoked = true;
+        if let Some(s) = self.sessions.remove(access) {
+            self.by_refresh.remove(&s.refresh_token);
         }
         Ok(())
     }
 
-    /// Forgets sessions whose refresh token expired before `now`.
+    /// The user an access token was issued to, valid or not (None: unknown).
+    pub fn owner(&self, access: &str) -> Option<&str> {
+        self.sessions.get(access).map(|s| s.user_id.as_str())
+    }
+
+    /// Forgets sessions that can no longer be used: refresh token expired,
+    /// revoked, or already refreshed with the access token expired.
     pub fn purge(&mut self, now: i64) {
         let dead: Vec<String> = self
             .sessions
             .iter()
-            .filter(|(_, s)| now >= s.refresh_expires_at)
+            .filter(|(_, s)| {
+                now >= s.refresh_expires_at || s.revoked || (s.refreshed && now >= s.expires_at)
+            })
             .map(|(a, _)| a.clone())
             .collect();
         for a in dead {
@@ -221,11 +241,25 @@ mod test {
         let t = s.issue("g", 0);
         let n = s.refresh("g", &t.access_token, 9000).unwrap();
         assert_eq!(s.validate(&n.access_token, 9000), Ok("g"));
-        // The old access token lives out its lifetime; it cannot be refreshed again.
-        assert_eq!(s.validate(&t.access_token, 10), Ok("g"));
-        assert_eq!(s.validate(&t.access_token, 7200), Err(TokenError::Expired));
+        // The old pair was refreshed after its access token expired: it
+        // is dead, and purged.
+        assert_eq!(s.validate(&t.access_token, 10), Err(TokenError::Unknown));
         assert_eq!(
             s.refresh("g", &t.access_token, 9001),
+            Err(TokenError::Unknown)
+        );
+        // Refreshed before expiry, the old access token lives out its
+        // lifetime; it cannot be refreshed again.
+        let mut s2 = store();
+        let t2 = s2.issue("g", 0);
+        s2.refresh("g", &t2.access_token, 100).unwrap();
+        assert_eq!(s2.validate(&t2.access_token, 200), Ok("g"));
+        assert_eq!(
+            s2.validate(&t2.access_token, 7200),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            s2.refresh("g", &t2.access_token, 300),
             Err(TokenError::Revoked)
         );
         // By refresh token too; wrong user refused; refresh window enforced.
@@ -245,11 +279,24 @@ mod test {
         let mut s = store();
         let t = s.issue("g", 0);
         assert_eq!(s.revoke(&t.access_token, 1), Ok(()));
-        assert_eq!(s.validate(&t.access_token, 2), Err(TokenError::Revoked));
-        assert_eq!(s.revoke(&t.access_token, 3), Err(TokenError::Revoked));
-        assert_eq!(s.len(), 1);
-        s.purge(86_400);
-        assert!(s.is_empty());
+        // Revoked: forgotten at once (no table growth).
         assert_eq!(s.validate(&t.access_token, 2), Err(TokenError::Unknown));
+        assert_eq!(s.revoke(&t.access_token, 3), Err(TokenError::Unknown));
+        assert!(s.is_empty());
+        let u = s.issue("g", 10);
+        assert_eq!(s.len(), 1);
+        s.purge(10 + 86_400);
+        assert!(s.is_empty());
+        assert_eq!(s.validate(&u.access_token, 20), Err(TokenError::Unknown));
+    }
+
+    /// Logins long apart do not pile up sessions: `issue` purges.
+    #[test]
+    fn issue_purges_dead_sessions() {
+        let mut s = store();
+        for k in 0..1000 {
+            s.issue("g", k * 100_000);
+        }
+        assert!(s.len() <= 2, "{}", s.len());
     }
 }

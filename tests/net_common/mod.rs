@@ -27,6 +27,7 @@ pub fn account(user: &str) -> AccountEntry {
         des_key: "12345678".into(),
         des_iv: None,
         park_codes: vec!["44030400100101000010".into()],
+        sign: None,
     }
 }
 
@@ -85,8 +86,16 @@ pub fn id(n: u64) -> String {
     format!("{:032x}", 0xabc0_0000_0000u64 + n)
 }
 
+/// A request frame; a login is stamped with the wall clock (the platform
+/// checks a login's timestamp against its own), the rest with the
+/// scenario calendar's 2026-11-02.
 pub fn frame(req: &Request, packet: u32) -> Vec<u8> {
-    envelope::request_frame(req, packet, 1_793_600_000, SignAlgo::Sha1)
+    let ts = if matches!(req, Request::LoginTcp(_)) {
+        parksim::net::wall_secs()
+    } else {
+        1_793_600_000
+    };
+    envelope::request_frame(req, packet, ts, SignAlgo::Sha1)
 }
 
 /// A raw SZTC connection.
