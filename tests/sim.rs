@@ -54,14 +54,18 @@ fn the_hospital_day_reconciles_and_conserves() {
         "every frame sent was verified"
     );
     assert!(s.vehicles_arrived > 2500, "{}", s.vehicles_arrived);
-    assert_eq!(s.vehicles_arrived, s.general_arrived + s.reserved_arrived);
+    // The lapsed are reserved drivers handled as general.
+    assert_eq!(
+        s.vehicles_arrived + s.reserved_lapsed,
+        s.general_arrived + s.reserved_arrived
+    );
     assert!(s.general_entered + s.general_turned_away <= s.general_arrived);
     assert!(s.reserved_fulfilled <= s.reserved_arrived);
     assert_eq!(s.reserved_booked + s.reserved_refused, s.booking_attempts);
     let locked = (s.reserved_booked - s.late_refusals) as f64;
     assert!((s.booking_success_rate.unwrap() - locked / s.booking_attempts as f64).abs() < 1e-12);
     assert!(
-        s.booking_success_rate.unwrap() > 0.0 && s.booking_success_rate.unwrap() < 1.0,
+        s.booking_success_rate.unwrap() > 0.5 && s.booking_success_rate.unwrap() <= 1.0,
         "{}",
         s.booking_success_rate.unwrap()
     );
@@ -322,6 +326,11 @@ fn a_booking_change_moves_the_arrival() {
     assert!(stay.reconciled && away.reconciled);
 }
 
+/// The hospital garage with 2.5-hour stays: more parking than its stalls
+/// hold at the peak (turnover 5 × 2.5 h), for the rules that only show
+/// under load.
+const BUSY: &str = "demand.stay_min={dist=\"lognormal\",mean=150,sd=90}";
+
 fn runs(s: &Scenario, reps: u64, metric: impl Fn(&Summary) -> f64) -> Vec<f64> {
     (0..reps)
         .map(|i| {
@@ -372,7 +381,7 @@ fn an_overloaded_garage_without_bookings_fills_every_stall() {
     // Exit credits accumulate while the garage stays full: out 2 in 1 and
     // out 3 in 1 differ (in the hospital, whose reserved lane rarely has a
     // queue, only under the "always" reading).
-    let mut two = scenario("hospital", &["days=2", "network.frames=false"]);
+    let mut two = scenario("hospital", &["days=2", "network.frames=false", BUSY]);
     two.flow_control.full_rule_when = parksim::scenario::FullRuleWhen::Always;
     two.flow_control.full_rule = parksim::scenario::FullRule::Out2in1;
     let mut three = two.clone();
@@ -449,6 +458,7 @@ fn locking_ahead_makes_the_lead_time_irrelevant() {
             &[
                 "days=2",
                 "network.frames=false",
+                BUSY,
                 "demand.cancel=0",
                 "demand.change=0",
                 &format!("booking.lock_ahead_min={lock}"),
@@ -479,7 +489,7 @@ fn locking_ahead_makes_the_lead_time_irrelevant() {
 /// A protected pool never lets general cars past stalls − reservable.
 #[test]
 fn a_protected_pool_keeps_general_cars_out_of_it() {
-    let sets = ["days=2", "booking.lock_ahead_min=30"];
+    let sets = ["days=2", "booking.lock_ahead_min=30", BUSY];
     let mut protected = scenario("hospital", &sets);
     protected.garage.pool = parksim::scenario::Pool::Protected;
     let (p, pa) = audited(&protected);
@@ -729,7 +739,7 @@ frames = false
 /// over nobody is null.
 #[test]
 fn populations_add_up_and_the_warm_up_is_left_out() {
-    let r = run(&scenario("hospital", &["days=2"]), RunOptions::default()).unwrap();
+    let r = run(&scenario("hospital", &["days=2", BUSY]), RunOptions::default()).unwrap();
     let s = &r.summary;
     assert_eq!(
         s.vehicles_arrived,

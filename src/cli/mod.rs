@@ -190,6 +190,9 @@ fn validate(file: Option<std::path::PathBuf>, sets: &[String]) -> Result<i32, St
     let (label, text) = scenario_text(&file)?;
     match parksim::scenario::Scenario::from_toml_with_overrides(&text, sets) {
         Ok(s) => {
+            for (k, m) in s.warnings() {
+                eprintln!("{label}: warning: `{k}`: {m}");
+            }
             println!(
                 "{label}: ok — \"{}\", {} stalls ({} reservable), {} entrances, {} exits, {} days + {} warm-up",
                 s.name,

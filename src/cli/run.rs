@@ -28,6 +28,9 @@ pub fn run(
             return Ok(1);
         }
     };
+    for (k, m) in scn.warnings() {
+        eprintln!("{label}: warning: `{k}`: {m}");
+    }
     let result = simulate(
         &scn,
         RunOptions {

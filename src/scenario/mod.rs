@@ -879,25 +879,37 @@ impl Scenario {
         let n = &self.network;
         check_dist(&mut bad, "network.uplink_ms", &n.uplink_ms, true);
         check_dist(&mut bad, "network.downlink_ms", &n.downlink_ms, true);
-        let run_days = self.warmup_days as u64 + self.days as u64;
         for (i, o) in n.outages.iter().enumerate() {
-            match parse_day_hhmm(&o.start) {
-                None => bad(
+            if parse_day_hhmm(&o.start).is_none() {
+                bad(
                     &format!("network.outages[{i}].start"),
                     format!("\"{}\" is not \"D HH:MM\"", o.start),
-                ),
-                Some(m) if m as u64 >= run_days * 1440 => bad(
-                    &format!("network.outages[{i}].start"),
-                    format!(
-                        "starts on day {} but the run has days 0 to {} (day 0 is the first simulated day, warm-up included)",
-                        m / 1440,
-                        run_days.saturating_sub(1)
-                    ),
-                ),
-                Some(_) => {}
+                );
             }
         }
         e
+    }
+
+    /// Values that are allowed but probably not meant: (dotted key, why).
+    /// An outage that starts after the run ends never happens.
+    pub fn warnings(&self) -> Vec<(String, String)> {
+        let mut w = Vec::new();
+        let run_days = self.warmup_days as u64 + self.days as u64;
+        for (i, o) in self.network.outages.iter().enumerate() {
+            if let Some(m) = parse_day_hhmm(&o.start)
+                && m as u64 >= run_days * 1440
+            {
+                w.push((
+                    format!("network.outages[{i}].start"),
+                    format!(
+                        "starts on day {} but the run has days 0 to {} (day 0 is the first simulated day, warm-up included): it never happens",
+                        m / 1440,
+                        run_days.saturating_sub(1)
+                    ),
+                ));
+            }
+        }
+        w
     }
 }
 

@@ -227,12 +227,12 @@ mod test {
         let mut rng = StdRng::seed_from_u64(3);
         let days = 20;
         let drivers = d.draw(&mut rng, SimTime(days * SimTime::MS_PER_DAY));
-        // The hospital profile sums to 1,653 a day.
-        let expected = 1653.0 * days as f64;
+        // The hospital profile sums to 1,488 a day.
+        let expected = 1488.0 * days as f64;
         let n = drivers.len() as f64;
         assert!((n - expected).abs() < 4.0 * expected.sqrt(), "{n} vs {expected}");
         assert!(drivers.windows(2).all(|w| w[0].at <= w[1].at));
-        // 08:00-09:00 (185/h) against 03:00-04:00 (2/h).
+        // 08:00-09:00 (166/h) against 03:00-04:00 (2/h).
         let in_hour = |h: i64| {
             drivers
                 .iter()
@@ -240,7 +240,7 @@ mod test {
                 .count() as f64
                 / days as f64
         };
-        assert!((in_hour(8) - 185.0).abs() < 15.0, "{}", in_hour(8));
+        assert!((in_hour(8) - 166.0).abs() < 15.0, "{}", in_hour(8));
         assert!(in_hour(3) < 6.0);
         let bookers = drivers
             .iter()
