@@ -1,4 +1,4 @@
-//! The protocol over real sockets (issue 6): a platform server
+//! The protocol over real sockets: a platform server
 //! ([`server`]) and a garage client ([`garage`]), on tokio, with hyper for
 //! HTTP/1.1 and rustls (ring provider) for TLS on both transports.
 //!

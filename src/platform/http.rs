@@ -1,6 +1,6 @@
 //! Minimal HTTP/1.1 messages for the in-process HTTPS transport of the
 //! simulator (7.1.4.1.2): one request or response per buffer, with
-//! `Content-Length`. The network platform (issue 6) uses a real server;
+//! `Content-Length`. The network platform (`src/net`) uses a real server;
 //! this only has to read what parksim itself writes, and refuse anything
 //! else with an error.
 
