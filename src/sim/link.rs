@@ -62,6 +62,9 @@ pub struct Link {
     downlink: Dist,
     rng: StdRng,
     pub stats: LinkStats,
+    /// Every frame or HTTP message put on the link, both ways, in sending
+    /// order, when asked for ([`sent_frames`](super::run::sent_frames)).
+    pub capture: Option<Vec<Vec<u8>>>,
 }
 
 impl Link {
@@ -86,7 +89,16 @@ impl Link {
             downlink: build(&scn.network.downlink_ms)?,
             rng: StdRng::seed_from_u64(scn.seed ^ 0x6E65_7477_6F72_6B21),
             stats: LinkStats::default(),
+            capture: None,
         })
+    }
+
+    /// Counts a frame put on the link (and keeps a copy when capturing).
+    fn count_sent(&mut self, bytes: &[u8]) {
+        self.stats.frames_sent += 1;
+        if let Some(c) = &mut self.capture {
+            c.push(bytes.to_vec());
+        }
     }
 
     /// The next packetNo (1..=2^31−1, wrapping).
@@ -151,7 +163,7 @@ impl Link {
             self.stats.reports += 1;
             self.stats.reports_within_3s += u64::from(at.0 - ev_t.0 <= 3000);
         }
-        self.stats.frames_sent += 1;
+        self.count_sent(&wire);
         let seq = if self.http { seq } else { 0 };
         q.schedule(
             at,
@@ -167,7 +179,7 @@ impl Link {
     pub fn answer_up(&mut self, q: &mut EventQueue<Ev>, t: SimTime, bytes: Vec<u8>, seq: u32) {
         if self.up {
             let at = self.up_time(t);
-            self.stats.frames_sent += 1;
+            self.count_sent(&bytes);
             q.schedule(
                 at,
                 Ev::Uplink {
@@ -182,7 +194,7 @@ impl Link {
     /// The platform answers an uplink (the link was up to bring it).
     pub fn answer_down(&mut self, q: &mut EventQueue<Ev>, t: SimTime, bytes: Vec<u8>, seq: u32) {
         let at = self.down_time(t);
-        self.stats.frames_sent += 1;
+        self.count_sent(&bytes);
         q.schedule(
             at,
             Ev::Downlink {
@@ -196,7 +208,7 @@ impl Link {
     /// The platform sends a downlink: delivered, or held while the link is
     /// down.
     pub fn push_down(&mut self, q: &mut EventQueue<Ev>, t: SimTime, bytes: Vec<u8>, seq: u32) {
-        self.stats.frames_sent += 1;
+        self.count_sent(&bytes);
         if self.up {
             let at = self.down_time(t);
             q.schedule(

@@ -204,6 +204,21 @@ pub fn run(scn: &Scenario, opts: RunOptions) -> Result<RunResult, SimError> {
     Ok(sim.finish())
 }
 
+/// Runs a scenario and returns, beside its result, every frame (or HTTP
+/// message) put on the link, both ways, in sending order: the bytes whose
+/// signing, verifying and CRC set the run's hashing floor (benches/floor.rs).
+/// Same result as [`run`]; the copies cost memory, not a different run.
+pub fn sent_frames(scn: &Scenario) -> Result<(RunResult, Vec<Vec<u8>>), SimError> {
+    checked(scn)?;
+    let mut sim = Sim::new(scn, RunOptions::default())?;
+    sim.link.capture = Some(Vec::new());
+    sim.start();
+    sim.main_loop();
+    sim.drain_link();
+    let frames = sim.link.capture.take().unwrap_or_default();
+    Ok((sim.finish(), frames))
+}
+
 /// A garage's run recorded for replay over a real network (`parksim
 /// garage connect`): the requests the garage sent (garage info first,
 /// then every report) with their event times, and the booking engine's
@@ -1243,8 +1258,9 @@ impl<'a> Sim<'a> {
         self.counts.level_samples[level] += 1;
     }
 
-    fn finish(mut self) -> RunResult {
-        // Let the link drain: deliver what is in flight and the backlog.
+    /// Lets the link drain after the last event: delivers what is in
+    /// flight and the backlog.
+    fn drain_link(&mut self) {
         let end = self.end;
         let mut guard = 0;
         while let Some((t, ev)) = self.q.pop() {
@@ -1262,6 +1278,10 @@ impl<'a> Sim<'a> {
                 _ => {}
             }
         }
+    }
+
+    fn finish(mut self) -> RunResult {
+        self.drain_link();
         let total = self.totals();
         let warm = self.at_warm.unwrap_or(total);
         let c = &self.counts;

@@ -1,0 +1,242 @@
+//! Speed near the floor: one table from one run, every figure measured in
+//! the same process, the runs interleaved round by round (median of the
+//! rounds reported, min and max beside it).
+//!
+//! - the month (benches/month/month.toml: 30 days, 300 stalls, Poisson
+//!   85 cars/h, one 6-s gate, lognormal stays mean 180 min sd 90 min, no
+//!   bookings) as a bare binary-heap DES (benches/month/bare.rs), as
+//!   parksim with frames off and with frames on, and in SimPy when
+//!   `PARKSIM_SIMPY` names a Python with simpy installed
+//!   (benches/month/requirements.txt; the script's own timing is used);
+//! - the default hospital garage-day (`days = 1`, `warmup_days = 0`), frames
+//!   on and off;
+//! - the hashing floor of each run with frames: exactly the bytes the run
+//!   put on the link (`sim::run::sent_frames`), each frame CRC'd twice
+//!   (sender, receiver) and each signed request's `data` SHA1'd twice (sign,
+//!   verify; replies carry no sign), with nothing else.
+//!
+//! `cargo bench --bench floor` (5 rounds; `PARKSIM_ROUNDS=n` for another
+//! count); `cargo bench --bench floor -- --smoke`: one round, no SimPy
+//! unless asked, the same table and ratios (CI; no time is asserted).
+
+#[path = "month/bare.rs"]
+mod bare;
+
+use parksim::proto::frame::{CRC16, field};
+use parksim::proto::sign::{SignAlgo, digest_hex_into};
+use parksim::scenario::Scenario;
+use parksim::sim::run::{RunOptions, run, sent_frames};
+use std::hint::black_box;
+use std::ops::Range;
+use std::time::Instant;
+
+const MONTH: &str = include_str!("month/month.toml");
+
+fn scenario(base: &str, sets: &[&str]) -> Scenario {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    Scenario::from_toml_with_overrides(base, &sets).unwrap()
+}
+
+/// The bytes of a run's frames, and where each signed request's `data` is.
+struct Wire {
+    frames: Vec<(Vec<u8>, Option<Range<usize>>)>,
+    signed: usize,
+    bytes: usize,
+}
+
+impl Wire {
+    fn of(scn: &Scenario) -> (Wire, u64) {
+        let (res, frames) = sent_frames(scn).unwrap();
+        let mut signed = 0;
+        let mut bytes = 0;
+        let frames: Vec<_> = frames
+            .into_iter()
+            .map(|f| {
+                bytes += f.len();
+                let r = data_range(&f);
+                signed += usize::from(r.is_some());
+                (f, r)
+            })
+            .collect();
+        assert_eq!(frames.len() as u64, res.summary.frames_sent_total);
+        (Wire { frames, signed, bytes }, res.summary.frames_sent_total)
+    }
+
+    /// Sign and verify every signed `data`, CRC every frame at both ends.
+    fn floor(&self) -> u64 {
+        let mut acc = 0u64;
+        let mut hex = Vec::with_capacity(40);
+        for (f, data) in &self.frames {
+            let covered = &f[..f.len() - 2];
+            acc = acc.wrapping_add(u64::from(CRC16.checksum(black_box(covered))));
+            acc = acc.wrapping_add(u64::from(CRC16.checksum(black_box(covered))));
+            if let Some(r) = data {
+                for _ in 0..2 {
+                    hex.clear();
+                    digest_hex_into(SignAlgo::Sha1, black_box(&f[r.clone()]), &mut hex);
+                    acc = acc.wrapping_add(u64::from(hex[0]));
+                }
+            }
+        }
+        acc
+    }
+}
+
+/// The `data` array of a signed request frame: the body is
+/// `{"data":[…],"sign":"…","timestamp":N}`.
+fn data_range(f: &[u8]) -> Option<Range<usize>> {
+    let body = &f[field::HEADER_LEN..f.len() - 2];
+    let rest = body.strip_prefix(b"{\"data\":")?;
+    let pat = b",\"sign\":\"";
+    let at = rest.windows(pat.len()).rposition(|w| w == pat)?;
+    let start = field::HEADER_LEN + 8;
+    Some(start..start + at)
+}
+
+struct Timed {
+    name: &'static str,
+    secs: Vec<f64>,
+}
+
+impl Timed {
+    fn median(&self) -> f64 {
+        let mut v = self.secs.clone();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    }
+}
+
+fn time<T>(f: impl FnOnce() -> T) -> f64 {
+    let t = Instant::now();
+    black_box(f());
+    t.elapsed().as_secs_f64()
+}
+
+/// SimPy's own timing of the month (the script prints `sim_s=…`).
+fn simpy(python: &str) -> Option<f64> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/month/month_simpy.py");
+    let out = std::process::Command::new(python).arg(script).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find_map(|l| l.strip_prefix("sim_s="))?;
+    line.trim().parse().ok()
+}
+
+fn main() {
+    let smoke = std::env::args().any(|a| a == "--smoke");
+    let rounds: usize = if smoke {
+        1
+    } else {
+        std::env::var("PARKSIM_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5)
+    };
+    let python = std::env::var("PARKSIM_SIMPY").ok().filter(|s| !s.is_empty());
+
+    let month_off = scenario(MONTH, &["network.frames=false"]);
+    let month_on = scenario(MONTH, &[]);
+    let day_on = scenario(parksim::scenario::DEFAULT, &["days=1", "warmup_days=0"]);
+    let day_off = scenario(parksim::scenario::DEFAULT, &["days=1", "warmup_days=0", "network.frames=false"]);
+
+    let (wire_month, frames_month) = Wire::of(&month_on);
+    let (wire_day, frames_day) = Wire::of(&day_on);
+    let b = bare::run(bare::Month::ISSUE);
+    let p = run(&month_off, RunOptions::default()).unwrap().summary;
+    println!(
+        "month, bare DES: {} arrived, {} entered, {} events, mean wait {:.2} s, mean occupancy {:.4}",
+        b.arrived, b.entered, b.events, b.mean_wait_s, b.mean_occupancy
+    );
+    println!(
+        "month, parksim:  {} arrived, {} entered, {} events, mean wait {:.2} s, mean occupancy {:.4}",
+        p.vehicles_arrived,
+        p.general_entered,
+        p.events,
+        p.mean_wait_s.unwrap_or(f64::NAN),
+        p.mean_occupancy
+    );
+    for (name, w) in [("month", &wire_month), ("hospital day", &wire_day)] {
+        println!(
+            "{name} with frames: {} frames ({} signed requests), {:.1} MB on the link",
+            w.frames.len(),
+            w.signed,
+            w.bytes as f64 / 1e6
+        );
+    }
+
+    let mut t: Vec<Timed> = [
+        "SimPy month",
+        "bare DES month",
+        "parksim month, frames off",
+        "parksim month, frames on",
+        "floor of the month's frames",
+        "parksim hospital day, frames off",
+        "parksim hospital day, frames on",
+        "floor of the day's frames",
+    ]
+    .into_iter()
+    .map(|name| Timed { name, secs: Vec::new() })
+    .collect();
+    let n = t.len();
+    for r in 0..rounds {
+        // Each round starts one item later, so no item always follows the
+        // same one.
+        for k in 0..n {
+            let i = (r + k) % n;
+            let s = match i {
+                0 => match python.as_deref().and_then(simpy) {
+                    Some(s) => s,
+                    None => continue,
+                },
+                1 => time(|| bare::run(bare::Month::ISSUE)),
+                2 => time(|| run(&month_off, RunOptions::default()).unwrap()),
+                3 => time(|| run(&month_on, RunOptions::default()).unwrap()),
+                4 => time(|| wire_month.floor()),
+                5 => time(|| run(&day_off, RunOptions::default()).unwrap()),
+                6 => time(|| run(&day_on, RunOptions::default()).unwrap()),
+                _ => time(|| wire_day.floor()),
+            };
+            t[i].secs.push(s);
+        }
+    }
+
+    println!("\n{rounds} round(s), median [min, max]:\n");
+    println!("| run | wall | per frame |");
+    println!("|---|---|---|");
+    for (i, x) in t.iter().enumerate() {
+        if x.secs.is_empty() {
+            println!("| {} | not run (set PARKSIM_SIMPY) | |", x.name);
+            continue;
+        }
+        let lo = x.secs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = x.secs.iter().copied().fold(0.0, f64::max);
+        let per = match i {
+            3 | 4 => format!("{:.2} µs", x.median() / frames_month as f64 * 1e6),
+            6 | 7 => format!("{:.2} µs", x.median() / frames_day as f64 * 1e6),
+            _ => String::new(),
+        };
+        println!(
+            "| {} | {:.4} s [{:.4}, {:.4}] | {per} |",
+            x.name,
+            x.median(),
+            lo,
+            hi
+        );
+    }
+    let m = |i: usize| t[i].median();
+    println!("\nratios (targets):");
+    if !t[0].secs.is_empty() {
+        println!("  SimPy month / parksim month frames on  = {:.2}", m(0) / m(3));
+        println!("  SimPy month / parksim month frames off = {:.1}", m(0) / m(2));
+    }
+    println!("  T1 hospital day frames on / its floor = {:.2} (target <= 2.0)", m(6) / m(7));
+    println!("  T1 month frames on / its floor        = {:.2} (target <= 2.0)", m(3) / m(4));
+    println!("  T2 month frames off / bare DES month  = {:.2} (target <= 3.0)", m(2) / m(1));
+    println!(
+        "  T3 (estimate from one day, no per-run set-up) 10,000 hospital garage-days frames off on 2 cores = {:.1} s (target <= 20 s)",
+        m(5) * 10_000.0 / 2.0
+    );
+    println!(
+        "  T3 (estimate) frames on = {:.0} s against 2 x floor / 2 cores = {:.0} s: ratio to floor {:.2} (target <= 2.0)",
+        m(6) * 10_000.0 / 2.0,
+        2.0 * m(7) * 10_000.0 / 2.0,
+        m(6) / m(7)
+    );
+}
