@@ -132,11 +132,13 @@ impl EventLog {
         time: DateTime,
         plate: Option<&str>,
         book_code: Option<&str>,
-        kind: EventKind,
+        kind: impl FnOnce() -> EventKind,
     ) {
+        // Built only when kept: with history off, no event allocates.
         if self.off {
             return;
         }
+        let kind = kind();
         let i = self.events.len();
         if let Some(p) = plate {
             index(&mut self.by_plate, p, i);

@@ -542,7 +542,7 @@ impl Engine {
                 t,
                 None,
                 None,
-                EventKind::SaturationChanged { from, to: level },
+                || EventKind::SaturationChanged { from, to: level },
             );
         }
     }
@@ -614,7 +614,7 @@ impl Engine {
                 }));
         }
         self.log
-            .push(t, None, None, EventKind::PrioritySwitched { on, manual });
+            .push(t, None, None, || EventKind::PrioritySwitched { on, manual });
     }
 
     fn expire(&mut self, t: DateTime, code: &str) {
@@ -634,7 +634,7 @@ impl Engine {
             plate: plate.clone(),
         });
         self.log
-            .push(t, Some(&plate), Some(code), EventKind::BookingExpired);
+            .push(t, Some(&plate), Some(code), || EventKind::BookingExpired);
         self.counts_changed(t);
         self.demote_waiting(t, &plate);
     }
@@ -673,7 +673,7 @@ impl Engine {
                 t,
                 Some(plate),
                 None,
-                EventKind::Demoted {
+                || EventKind::Demoted {
                     entrance: EntranceId(ix),
                 },
             );
@@ -692,7 +692,7 @@ impl Engine {
             t,
             Some(&car.plate_no),
             None,
-            EventKind::TurnedAway { entrance },
+            || EventKind::TurnedAway { entrance },
         );
         self.effects.push_back(Effect::UTurn {
             time: t,
@@ -752,7 +752,7 @@ impl Engine {
             t,
             Some(&car.plate_no),
             None,
-            EventKind::ControlWarning {
+            || EventKind::ControlWarning {
                 list_id: list_id.clone(),
             },
         );
@@ -821,7 +821,7 @@ impl Engine {
             now,
             Some(&plate),
             book_code.as_deref(),
-            EventKind::Arrived { entrance, class },
+            || EventKind::Arrived { entrance, class },
         );
         Ok(Reply::Queued { class, book_code })
     }
@@ -927,7 +927,7 @@ impl Engine {
             now,
             Some(&plate),
             w.book_code.as_deref(),
-            EventKind::Entered {
+            || EventKind::Entered {
                 entrance: EntranceId(ix),
                 record_id: record_id.clone(),
                 class,
@@ -1019,7 +1019,7 @@ impl Engine {
             now,
             Some(plate),
             book.as_deref(),
-            EventKind::Paid {
+            || EventKind::Paid {
                 charge_id: charge_id.clone(),
                 receivables: due,
                 discount: d.discount,
@@ -1063,7 +1063,7 @@ impl Engine {
                 now,
                 Some(plate),
                 None,
-                EventKind::ExitRefused {
+                || EventKind::ExitRefused {
                     list_id: list_id.clone(),
                 },
             );
@@ -1100,7 +1100,7 @@ impl Engine {
             now,
             Some(plate),
             rec.book_code.as_deref(),
-            EventKind::Exited {
+            || EventKind::Exited {
                 record_id: rec.id.clone(),
             },
         );
@@ -1181,7 +1181,7 @@ impl Engine {
             now,
             Some(&plate),
             rec.book_code.as_deref(),
-            EventKind::Corrected {
+            || EventKind::Corrected {
                 record_id: record_id.to_owned(),
             },
         );
@@ -1217,7 +1217,7 @@ impl Engine {
                 now,
                 None,
                 None,
-                EventKind::LaneChanged {
+                || EventKind::LaneChanged {
                     entrance,
                     from,
                     to: kind,
@@ -1258,7 +1258,7 @@ impl Engine {
                             now,
                             Some(&old.car_info.plate_no),
                             None,
-                            EventKind::ControlListDeleted {
+                            || EventKind::ControlListDeleted {
                                 list_id: s.id.clone(),
                             },
                         );
@@ -1285,7 +1285,7 @@ impl Engine {
                             now,
                             Some(&plate),
                             None,
-                            EventKind::ControlListSet {
+                            || EventKind::ControlListSet {
                                 list_id: s.id.clone(),
                                 strategy: s.strategy_type,
                             },
@@ -1302,7 +1302,7 @@ impl Engine {
             now,
             (!plate.is_empty()).then_some(plate.as_str()),
             None,
-            EventKind::ControlListRejected { code },
+            || EventKind::ControlListRejected { code },
         );
         reply(code)
     }
@@ -1333,7 +1333,7 @@ impl Engine {
                         now,
                         Some(&c.plate_no),
                         None,
-                        EventKind::CouponReceived {
+                        || EventKind::CouponReceived {
                             coupon_no: c.coupon_no.clone(),
                             coupon_type: c.coupon_type,
                         },
@@ -1353,7 +1353,7 @@ impl Engine {
                 now,
                 (!c.plate_no.is_empty()).then_some(c.plate_no.as_str()),
                 None,
-                EventKind::CouponRejected {
+                || EventKind::CouponRejected {
                     coupon_no: c.coupon_no.clone(),
                     code,
                 },
@@ -1419,7 +1419,7 @@ impl Engine {
             now,
             (!plate.is_empty()).then_some(plate.as_str()),
             (!r.book_code.is_empty()).then_some(r.book_code.as_str()),
-            EventKind::BookingRejected { code },
+            || EventKind::BookingRejected { code },
         );
         // "有效期内重复预订无此参数": no restReservedStalls on a duplicate.
         self.book_reply(&r, code, code != BizCode::BookingExists, None)
@@ -1465,7 +1465,7 @@ impl Engine {
             now,
             Some(plate),
             Some(&r.book_code),
-            EventKind::Booked { stall },
+            || EventKind::Booked { stall },
         );
         self.counts_changed(now);
         Ok(stall)
@@ -1519,7 +1519,7 @@ impl Engine {
             now,
             Some(new_plate),
             Some(&r.book_code),
-            EventKind::BookingChanged,
+            || EventKind::BookingChanged,
         );
         Ok(stall)
     }
@@ -1540,7 +1540,7 @@ impl Engine {
                 now,
                 plate.as_deref(),
                 (!r.book_code.is_empty()).then_some(r.book_code.as_str()),
-                EventKind::BookingRejected { code },
+                || EventKind::BookingRejected { code },
             );
         }
         reply(code)
@@ -1569,7 +1569,7 @@ impl Engine {
                     now,
                     Some(&plate),
                     Some(&r.book_code),
-                    EventKind::BookingConfirmed,
+                    || EventKind::BookingConfirmed,
                 );
                 BizCode::Ok
             }
@@ -1582,7 +1582,7 @@ impl Engine {
                     now,
                     Some(&plate),
                     Some(&r.book_code),
-                    EventKind::BookingCancelled,
+                    || EventKind::BookingCancelled,
                 );
                 self.counts_changed(now);
                 self.demote_waiting(now, &plate);
