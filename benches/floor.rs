@@ -63,6 +63,7 @@ impl Wire {
     }
 
     /// Sign and verify every signed `data`, CRC every frame at both ends.
+    #[inline(never)]
     fn floor(&self) -> u64 {
         let mut acc = 0u64;
         let mut hex = Vec::with_capacity(40);
@@ -122,7 +123,33 @@ fn simpy(python: &str) -> Option<f64> {
     line.trim().parse().ok()
 }
 
+/// `--only NAME`: one item once, for a profiler (callgrind counts only
+/// `floor` for the floors with `--toggle-collect='*Wire*floor*'`).
+fn only(name: &str) {
+    let month_off = || scenario(MONTH, &["network.frames=false"]);
+    let day = |sets: &[&str]| {
+        let mut all = vec!["days=1", "warmup_days=0"];
+        all.extend_from_slice(sets);
+        scenario(parksim::scenario::DEFAULT, &all)
+    };
+    match name {
+        "bare" => println!("{:?}", black_box(bare::run(bare::Month::ISSUE))),
+        "month-off" => drop(black_box(run(&month_off(), RunOptions::default()).unwrap())),
+        "month-on" => drop(black_box(run(&scenario(MONTH, &[]), RunOptions::default()).unwrap())),
+        "day-off" => drop(black_box(run(&day(&["network.frames=false"]), RunOptions::default()).unwrap())),
+        "day-on" => drop(black_box(run(&day(&[]), RunOptions::default()).unwrap())),
+        "floor-month" => println!("{}", Wire::of(&scenario(MONTH, &[])).0.floor()),
+        "floor-day" => println!("{}", Wire::of(&day(&[])).0.floor()),
+        _ => panic!("--only: bare, month-off, month-on, day-off, day-on, floor-month, floor-day"),
+    }
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--only") {
+        only(args.get(i + 1).map(String::as_str).unwrap_or(""));
+        return;
+    }
     let smoke = std::env::args().any(|a| a == "--smoke");
     let rounds: usize = if smoke {
         1

@@ -61,6 +61,7 @@ const GATE_DONE: u8 = 1;
 const DEPART: u8 = 2;
 
 /// Runs the month. O(n log n) in the number of cars.
+#[inline(never)]
 pub fn run(m: Month) -> Outcome {
     let mut rng = StdRng::seed_from_u64(m.seed);
     let inter = Exp::new(m.rate_per_h / 3_600_000.0).unwrap(); // [1/ms]
