@@ -1,6 +1,7 @@
-//! Speed near the floor: one table from one run, every figure measured in
-//! the same process, the runs interleaved round by round (median of the
-//! rounds reported, min and max beside it).
+//! Speed near the floor: one table from one run, the runs interleaved
+//! round by round (median of the rounds reported, min and max beside it).
+//! Each simulation runs in a fresh child process (`--only`) and is timed
+//! there, scenario read first; the floors are timed in this process.
 //!
 //! - the month (benches/month/month.toml: 30 days, 300 stalls, Poisson
 //!   85 cars/h, one 6-s gate, lognormal stays mean 180 min sd 90 min, no
@@ -123,25 +124,45 @@ fn simpy(python: &str) -> Option<f64> {
     line.trim().parse().ok()
 }
 
-/// `--only NAME`: one item once, for a profiler (callgrind counts only
-/// `floor` for the floors with `--toggle-collect='*Wire*floor*'`).
+/// `--only NAME`: one item once, in a fresh process, printing
+/// `secs=` (the run alone, the scenario read before the clock starts). The
+/// table's runs go through it, so no run inherits another's heap (a month
+/// with frames leaves 270 MB of freed, fragmented heap behind). Also for a
+/// profiler: callgrind counts only `floor` for the floors with
+/// `--toggle-collect='*Wire*floor*'`.
 fn only(name: &str) {
-    let month_off = || scenario(MONTH, &["network.frames=false"]);
     let day = |sets: &[&str]| {
         let mut all = vec!["days=1", "warmup_days=0"];
         all.extend_from_slice(sets);
         scenario(parksim::scenario::DEFAULT, &all)
     };
-    match name {
-        "bare" => println!("{:?}", black_box(bare::run(bare::Month::ISSUE))),
-        "month-off" => drop(black_box(run(&month_off(), RunOptions::default()).unwrap())),
-        "month-on" => drop(black_box(run(&scenario(MONTH, &[]), RunOptions::default()).unwrap())),
-        "day-off" => drop(black_box(run(&day(&["network.frames=false"]), RunOptions::default()).unwrap())),
-        "day-on" => drop(black_box(run(&day(&[]), RunOptions::default()).unwrap())),
-        "floor-month" => println!("{}", Wire::of(&scenario(MONTH, &[])).0.floor()),
-        "floor-day" => println!("{}", Wire::of(&day(&[])).0.floor()),
+    let go = |scn: Scenario| time(|| run(&scn, RunOptions::default()).unwrap());
+    let secs = match name {
+        "bare" => time(|| bare::run(bare::Month::ISSUE)),
+        "month-off" => go(scenario(MONTH, &["network.frames=false"])),
+        "month-on" => go(scenario(MONTH, &[])),
+        "day-off" => go(day(&["network.frames=false"])),
+        "day-on" => go(day(&[])),
+        "floor-month" => {
+            let w = Wire::of(&scenario(MONTH, &[])).0;
+            time(|| w.floor())
+        }
+        "floor-day" => {
+            let w = Wire::of(&day(&[])).0;
+            time(|| w.floor())
+        }
         _ => panic!("--only: bare, month-off, month-on, day-off, day-on, floor-month, floor-day"),
-    }
+    };
+    println!("secs={secs}");
+}
+
+/// Runs `--only NAME` in a child process and reads its `secs=`.
+fn child(name: &str) -> f64 {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe).args(["--only", name]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let secs = text.lines().find_map(|l| l.strip_prefix("secs="));
+    secs.and_then(|s| s.trim().parse().ok()).unwrap_or_else(|| panic!("--only {name}: {text}"))
 }
 
 fn main() {
@@ -161,7 +182,6 @@ fn main() {
     let month_off = scenario(MONTH, &["network.frames=false"]);
     let month_on = scenario(MONTH, &[]);
     let day_on = scenario(parksim::scenario::DEFAULT, &["days=1", "warmup_days=0"]);
-    let day_off = scenario(parksim::scenario::DEFAULT, &["days=1", "warmup_days=0", "network.frames=false"]);
 
     let (wire_month, frames_month) = Wire::of(&month_on);
     let (wire_day, frames_day) = Wire::of(&day_on);
@@ -212,12 +232,12 @@ fn main() {
                     Some(s) => s,
                     None => continue,
                 },
-                1 => time(|| bare::run(bare::Month::ISSUE)),
-                2 => time(|| run(&month_off, RunOptions::default()).unwrap()),
-                3 => time(|| run(&month_on, RunOptions::default()).unwrap()),
+                1 => child("bare"),
+                2 => child("month-off"),
+                3 => child("month-on"),
                 4 => time(|| wire_month.floor()),
-                5 => time(|| run(&day_off, RunOptions::default()).unwrap()),
-                6 => time(|| run(&day_on, RunOptions::default()).unwrap()),
+                5 => child("day-off"),
+                6 => child("day-on"),
                 _ => time(|| wire_day.floor()),
             };
             t[i].secs.push(s);
