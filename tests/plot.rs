@@ -57,7 +57,30 @@ fn a_sweep_draws_metric_lines_and_heatmaps() {
     let dir = tmp("sweep");
     write_all(&dir, &runs).unwrap();
     let files = parksim::plot::plot_dir(&dir).unwrap();
-    assert_eq!(files.len(), 8, "{files:?}");
+    // Four metrics against the first parameter, three heatmaps; PNG and SVG.
+    assert_eq!(files.len(), 14, "{files:?}");
     check(&files, &["garage.reservable_stalls"]);
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().to_string())
+        .collect();
+    for stem in [
+        "booking_success_rate_by_garage_reservable_stalls",
+        "p95_wait_s_by_garage_reservable_stalls",
+        "fulfilment_rate_by_garage_reservable_stalls",
+        "heatmap_booking_success_rate_garage_reservable_stalls_flow_control_full_rule",
+    ] {
+        assert!(names.contains(&format!("{stem}.png")), "{stem}: {names:?}");
+    }
+    // Blocking of walk-ins where the summary has it, else of all general arrivals.
+    let blocking = if names.iter().any(|n| n.starts_with("walkin_blocking_rate_by_")) {
+        "walkin_blocking_rate"
+    } else {
+        "blocking_rate"
+    };
+    assert!(
+        names.contains(&format!("{blocking}_by_garage_reservable_stalls.svg")),
+        "{names:?}"
+    );
     assert!(parksim::plot::plot_dir(&tmp("empty")).is_err());
 }
