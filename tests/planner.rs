@@ -129,7 +129,13 @@ fn threads_and_shards_do_not_change_results() {
     write_all(&d1, &one).unwrap();
     write_provenance(&d1, &s, None, one.len()).unwrap();
     write_all(&d2, &two).unwrap();
-    for f in ["runs.parquet", "runs.csv", "summary.parquet", "summary.csv", "runs.jsonl"] {
+    for f in [
+        "runs.parquet",
+        "runs.csv",
+        "summary.parquet",
+        "summary.csv",
+        "runs.jsonl",
+    ] {
         assert_eq!(
             std::fs::read(d1.join(f)).unwrap(),
             std::fs::read(d2.join(f)).unwrap(),
@@ -176,7 +182,9 @@ fn threads_and_shards_do_not_change_results() {
 fn merging_shards_of_different_sweeps_fails_and_says_so() {
     let a = small();
     let b = Sweep::from_toml(
-        &SMALL.replace("seed = 9", "seed = 10").replace("[15.0, 30.0]", "[15.0, 25.0]"),
+        &SMALL
+            .replace("seed = 9", "seed = 10")
+            .replace("[15.0, 30.0]", "[15.0, 25.0]"),
         scenarios_dir(),
     )
     .unwrap();
@@ -190,11 +198,17 @@ fn merging_shards_of_different_sweeps_fails_and_says_so() {
     // Complementary shards of two sweeps: every run index once, yet refused.
     let e = read_merge(&[a0.clone(), b1.clone(), b2.clone()]).unwrap_err();
     assert!(e.contains("different sweeps"), "{e}");
-    assert!(e.contains(&a.fingerprint()[..12]) && e.contains(&b.fingerprint()[..12]), "{e}");
+    assert!(
+        e.contains(&a.fingerprint()[..12]) && e.contains(&b.fingerprint()[..12]),
+        "{e}"
+    );
     assert!(e.contains("mix-a0") && e.contains("mix-b1"), "{e}");
     // Overlapping shards of two sweeps: the same message, not "run 0 twice".
     let e = read_merge(&[a0.clone(), b0.clone()]).unwrap_err();
-    assert!(e.contains("different sweeps") && !e.contains("twice"), "{e}");
+    assert!(
+        e.contains("different sweeps") && !e.contains("twice"),
+        "{e}"
+    );
     // A directory whose sweep.toml is not the sweep of its runs.
     std::fs::copy(b1.join("sweep.toml"), b0.join("sweep.toml")).unwrap();
     let mix = tmp("mix-inner");
@@ -245,7 +259,10 @@ fn an_output_directory_is_checked_before_anything_runs() {
     std::fs::create_dir_all(&r).unwrap();
     std::fs::write(r.join("summary.csv"), "a\n1\n").unwrap();
     let e = prepare_out(&r, &fp, false).unwrap_err();
-    assert!(matches!(e, OutError::OtherResults { found: None, .. }), "{e}");
+    assert!(
+        matches!(e, OutError::OtherResults { found: None, .. }),
+        "{e}"
+    );
 }
 
 fn parksim() -> std::process::Command {
@@ -290,7 +307,10 @@ fn sweep_to_an_unwritable_out_fails_before_running() {
     let out = wait_for(child, 30);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot write to --out") && err.contains("a-file"), "{err}");
+    assert!(
+        err.contains("cannot write to --out") && err.contains("a-file"),
+        "{err}"
+    );
     // And onto another sweep's results, the same (no --force).
     let other = tmp("other-results");
     shard_dir(&small(), None, &other);
@@ -307,7 +327,10 @@ fn sweep_to_an_unwritable_out_fails_before_running() {
     let out = wait_for(child, 30);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("another sweep") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("another sweep") && err.contains("--force"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -317,7 +340,10 @@ fn a_sweep_writes_its_provenance_and_reruns_from_it() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         &sweep_file,
-        SMALL.replace("base = \"mmcc.toml\"", &format!("base = {:?}", scenarios_dir().join("mmcc.toml"))),
+        SMALL.replace(
+            "base = \"mmcc.toml\"",
+            &format!("base = {:?}", scenarios_dir().join("mmcc.toml")),
+        ),
     )
     .unwrap();
     let out = dir.join("out");
@@ -331,7 +357,8 @@ fn a_sweep_writes_its_provenance_and_reruns_from_it() {
         .unwrap();
     assert_eq!(st.code(), Some(0));
     let prov: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("provenance.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.join("provenance.json")).unwrap())
+            .unwrap();
     assert_eq!(prov["parksim_version"], env!("CARGO_PKG_VERSION"));
     let rev = prov["git_revision"].as_str().unwrap();
     assert!(!rev.is_empty(), "{prov}");
@@ -367,7 +394,10 @@ fn a_sweep_writes_its_provenance_and_reruns_from_it() {
     assert_eq!(st.code(), Some(0));
     let csv = std::fs::read_to_string(out.join("runs.csv")).unwrap();
     let seed = small().scenario(0, 0).unwrap().seed;
-    assert!(csv.contains(&format!("\"{seed}\"")), "seed {seed} not quoted text");
+    assert!(
+        csv.contains(&format!("\"{seed}\"")),
+        "seed {seed} not quoted text"
+    );
 }
 
 #[test]
@@ -396,7 +426,12 @@ fn rate_intervals_stay_inside_0_1_and_others_do_not_move() {
     let low = Stat::of("blocking_rate", &[0.0, 0.0, 0.03]);
     assert_eq!(low.ci_low, Some(0.0));
     assert!(low.ci_high.unwrap() < 1.0);
-    for k in ["peak_occupancy", "mean_occupancy", "time_share_full", "walkin_blocking_rate"] {
+    for k in [
+        "peak_occupancy",
+        "mean_occupancy",
+        "time_share_full",
+        "walkin_blocking_rate",
+    ] {
         assert!(is_rate(k), "{k}");
     }
     for k in ["p95_wait_s", "revenue", "max_queue", "rate_of_x"] {
@@ -408,7 +443,10 @@ fn rate_intervals_stay_inside_0_1_and_others_do_not_move() {
     let none = Stat::of("booking_success_rate", &[]);
     assert_eq!((none.n, none.mean, none.ci_low), (0, None, None));
     let one = Stat::of("booking_success_rate", &[0.5]);
-    assert_eq!((one.n, one.mean, one.sd, one.ci_high), (1, Some(0.5), None, None));
+    assert_eq!(
+        (one.n, one.mean, one.sd, one.ci_high),
+        (1, Some(0.5), None, None)
+    );
 }
 
 #[test]
@@ -448,7 +486,12 @@ fn every_numeric_key_of_a_run_has_its_statistics_in_summary_csv() {
         numeric += usize::from(wanted);
     }
     assert!(numeric > 30, "{numeric}");
-    for k in ["booking_success_rate", "blocking_rate", "p95_wait_s", "revenue"] {
+    for k in [
+        "booking_success_rate",
+        "blocking_rate",
+        "p95_wait_s",
+        "revenue",
+    ] {
         assert!(header.contains(&format!("{k}_ci_high").as_str()), "{k}");
     }
 }
@@ -456,8 +499,14 @@ fn every_numeric_key_of_a_run_has_its_statistics_in_summary_csv() {
 #[test]
 fn undefined_values_are_null_in_json_and_empty_in_csv() {
     let rows: Vec<Vec<(String, Value)>> = vec![
-        vec![("a_rate".into(), Value::Null), ("b".into(), Value::from(1.5))],
-        vec![("a_rate".into(), Value::from(0.25)), ("b".into(), Value::Null)],
+        vec![
+            ("a_rate".into(), Value::Null),
+            ("b".into(), Value::from(1.5)),
+        ],
+        vec![
+            ("a_rate".into(), Value::from(0.25)),
+            ("b".into(), Value::Null),
+        ],
         vec![("b".into(), Value::from(2.5))],
     ];
     // A key null in some rows is still a metric; text is not.
@@ -501,7 +550,10 @@ fn answer(p: &Plan) -> Option<String> {
 }
 
 fn index_of(p: &Plan, text: &str) -> usize {
-    p.evidence.iter().position(|e| e.value.text == text).unwrap()
+    p.evidence
+        .iter()
+        .position(|e| e.value.text == text)
+        .unwrap()
 }
 
 #[test]
@@ -537,7 +589,12 @@ fn plan_finds_the_erlang_b_answer() {
 
 #[test]
 fn plan_is_deterministic_whatever_the_thread_count() {
-    let mut a = mmcc_spec("garage.stalls", "14..=20", Some("2"), &["blocking_rate<=0.05"]);
+    let mut a = mmcc_spec(
+        "garage.stalls",
+        "14..=20",
+        Some("2"),
+        &["blocking_rate<=0.05"],
+    );
     a.threads = 1;
     let mut b = a.clone();
     b.threads = 3;
@@ -560,14 +617,25 @@ fn a_decreasing_target_on_a_real_knob_and_a_feasible_band() {
     let p = plan(&spec).unwrap();
     assert_eq!(p.kind, KnobKind::Real);
     let values: Vec<&str> = p.evidence.iter().map(|e| e.value.text.as_str()).collect();
-    assert_eq!(values, ["10.0", "15.0", "20.0", "25.0", "30.0", "35.0", "40.0", "45.0", "50.0"]);
+    assert_eq!(
+        values,
+        [
+            "10.0", "15.0", "20.0", "25.0", "30.0", "35.0", "40.0", "45.0", "50.0"
+        ]
+    );
     assert_eq!(answer(&p), Some("20.0".into()));
     assert_eq!(p.trends, vec![Trend::MetUpTo(3), Trend::MetFrom(2)]);
     assert_eq!(p.feasible(), vec![(2, 3)]);
     let trend = p.trend_lines(&spec.targets).join("\n");
-    assert!(trend.contains("met up to 25.0 (missed at 30.0 and above)"), "{trend}");
+    assert!(
+        trend.contains("met up to 25.0 (missed at 30.0 and above)"),
+        "{trend}"
+    );
     let lines = p.answer_lines(&spec.targets).join("\n");
-    assert!(lines.contains("values meeting every target: 20.0..=25.0 (larger values miss"), "{lines}");
+    assert!(
+        lines.contains("values meeting every target: 20.0..=25.0 (larger values miss"),
+        "{lines}"
+    );
     assert!(lines.contains("15.0 misses mean_occupancy>=0.6"), "{lines}");
 }
 
@@ -591,12 +659,17 @@ fn a_target_that_is_not_monotone_in_the_knob() {
     }
     let trend = p.trend_lines(&spec.targets).join("\n");
     assert!(
-        trend.contains("NOT MONOTONE") && trend.contains("met at 20.0..=35.0") && trend.contains("missed at 40.0..=50.0"),
+        trend.contains("NOT MONOTONE")
+            && trend.contains("met at 20.0..=35.0")
+            && trend.contains("missed at 40.0..=50.0"),
         "{trend}"
     );
     let lines = p.answer_lines(&spec.targets).join("\n");
     assert!(lines.contains("not monotone"), "{lines}");
-    assert!(lines.contains("15.0 misses") && lines.contains("25.0 meets every target"), "{lines}");
+    assert!(
+        lines.contains("15.0 misses") && lines.contains("25.0 meets every target"),
+        "{lines}"
+    );
     // Met, missed, met: the answer is the first stretch, the later one reported.
     assert_eq!(
         Trend::of(&[true, false, true]),
@@ -633,7 +706,11 @@ fn blocking_grows_with_reservable_stalls_and_plan_reads_it_as_such() {
     let spec = base(&format!("blocking_rate<={x}"));
     let p = plan(&spec).unwrap();
     assert_eq!(answer(&p), Some("0".into()));
-    assert!(matches!(p.trends[0], Trend::MetUpTo(k) if k < 3), "{:?}", p.trends);
+    assert!(
+        matches!(p.trends[0], Trend::MetUpTo(k) if k < 3),
+        "{:?}",
+        p.trends
+    );
     assert!(!p.evidence[3].meets);
 }
 
@@ -641,35 +718,91 @@ fn blocking_grows_with_reservable_stalls_and_plan_reads_it_as_such() {
 fn knobs_that_make_no_sense_are_refused_before_running() {
     let err = |spec: PlanSpec| plan(&spec).unwrap_err();
     // A real knob needs a step (0..=1 would otherwise try 0 and 1 only).
-    let e = err(mmcc_spec("demand.reserved_share", "0..=1", None, &["blocking_rate<=0.1"]));
+    let e = err(mmcc_spec(
+        "demand.reserved_share",
+        "0..=1",
+        None,
+        &["blocking_rate<=0.1"],
+    ));
     assert!(e.contains("--step") && e.contains("real number"), "{e}");
     // Out of the key's valid range: the scenario's own check says why.
-    let e = err(mmcc_spec("demand.reserved_share", "0..=2", Some("0.5"), &["blocking_rate<=0.1"]));
-    assert!(e.contains("demand.reserved_share = 1.5") && e.contains("[0, 1]"), "{e}");
-    let e = err(mmcc_spec("garage.reservable_stalls", "0..=30", Some("10"), &["blocking_rate<=0.1"]));
+    let e = err(mmcc_spec(
+        "demand.reserved_share",
+        "0..=2",
+        Some("0.5"),
+        &["blocking_rate<=0.1"],
+    ));
+    assert!(
+        e.contains("demand.reserved_share = 1.5") && e.contains("[0, 1]"),
+        "{e}"
+    );
+    let e = err(mmcc_spec(
+        "garage.reservable_stalls",
+        "0..=30",
+        Some("10"),
+        &["blocking_rate<=0.1"],
+    ));
     assert!(e.contains("= 30") && e.contains("exceeds"), "{e}");
     // Not numbers, not knobs, not integers.
     let e = err(mmcc_spec("name", "0..=3", None, &["blocking_rate<=0.1"]));
     assert!(e.contains("not a number"), "{e}");
     let e = err(mmcc_spec("seed", "0..=3", None, &["blocking_rate<=0.1"]));
     assert!(e.contains("not a knob"), "{e}");
-    let e = err(mmcc_spec("garage.stalls", "10..=20", Some("2.5"), &["blocking_rate<=0.1"]));
+    let e = err(mmcc_spec(
+        "garage.stalls",
+        "10..=20",
+        Some("2.5"),
+        &["blocking_rate<=0.1"],
+    ));
     assert!(e.contains("whole number"), "{e}");
-    let e = err(mmcc_spec("garage.stalls", "10.5..=20", None, &["blocking_rate<=0.1"]));
+    let e = err(mmcc_spec(
+        "garage.stalls",
+        "10.5..=20",
+        None,
+        &["blocking_rate<=0.1"],
+    ));
     assert!(e.contains("not an integer"), "{e}");
-    let e = err(mmcc_spec("garage.stalls", "20..=10", None, &["blocking_rate<=0.1"]));
+    let e = err(mmcc_spec(
+        "garage.stalls",
+        "20..=10",
+        None,
+        &["blocking_rate<=0.1"],
+    ));
     assert!(e.contains("empty"), "{e}");
-    let e = err(mmcc_spec("garage.stals", "10..=20", None, &["blocking_rate<=0.1"]));
+    let e = err(mmcc_spec(
+        "garage.stals",
+        "10..=20",
+        None,
+        &["blocking_rate<=0.1"],
+    ));
     assert!(e.contains("stals"), "{e}");
-    let e = err(mmcc_spec("garage.stalls", "10..=20", None, &["no_such_metric>=1"]));
+    let e = err(mmcc_spec(
+        "garage.stalls",
+        "10..=20",
+        None,
+        &["no_such_metric>=1"],
+    ));
     assert!(e.contains("unknown metric `no_such_metric`"), "{e}");
-    let e = err(mmcc_spec("garage.stalls", "10..=20", None, &["scenario>=1"]));
+    let e = err(mmcc_spec(
+        "garage.stalls",
+        "10..=20",
+        None,
+        &["scenario>=1"],
+    ));
     assert!(e.contains("not a number"), "{e}");
     let mut one = mmcc_spec("garage.stalls", "10..=20", None, &["blocking_rate<=0.1"]);
     one.replications = 1;
     assert!(err(one).contains("2 replications"));
-    assert!("blocking_rate=0.1".parse::<parksim::planner::plan::Target>().is_err());
-    assert!("blocking_rate<=x".parse::<parksim::planner::plan::Target>().is_err());
+    assert!(
+        "blocking_rate=0.1"
+            .parse::<parksim::planner::plan::Target>()
+            .is_err()
+    );
+    assert!(
+        "blocking_rate<=x"
+            .parse::<parksim::planner::plan::Target>()
+            .is_err()
+    );
     assert!(knob_values(KnobKind::Integer, "k", "0..=100000000", None).is_err());
     // Real grids keep the decimals of their step.
     let v = knob_values(KnobKind::Real, "k", "0..=0.3", Some("0.1")).unwrap();
@@ -685,25 +818,60 @@ fn plan_on_the_command_line_prints_and_writes_its_evidence() {
     let o = parksim()
         .arg("plan")
         .arg(scenarios_dir().join("mmcc.toml"))
-        .args(["--knob", "garage.stalls", "--range", "14..=22", "--step", "2"])
-        .args(["--target", "blocking_rate<=0.1", "--replications", "3", "--threads", "2"])
-        .args(["--set", "days=5", "--set", "demand.arrival_rate=15", "--out"])
+        .args([
+            "--knob",
+            "garage.stalls",
+            "--range",
+            "14..=22",
+            "--step",
+            "2",
+        ])
+        .args([
+            "--target",
+            "blocking_rate<=0.1",
+            "--replications",
+            "3",
+            "--threads",
+            "2",
+        ])
+        .args([
+            "--set",
+            "days=5",
+            "--set",
+            "demand.arrival_rate=15",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(text.contains("answer: garage.stalls = "), "{text}");
     let csv = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 6, "{csv}");
-    assert!(lines[0].starts_with("garage.stalls,blocking_rate_mean,blocking_rate_ci_low,"), "{csv}");
+    assert!(
+        lines[0].starts_with("garage.stalls,blocking_rate_mean,blocking_rate_ci_low,"),
+        "{csv}"
+    );
     // No answer: exit 1. Bad --out: an error before running.
     let o = parksim()
         .arg("plan")
         .arg(scenarios_dir().join("mmcc.toml"))
         .args(["--knob", "garage.stalls", "--range", "2..=4"])
-        .args(["--target", "blocking_rate<=0.01", "--replications", "2", "--set", "days=2"])
+        .args([
+            "--target",
+            "blocking_rate<=0.01",
+            "--replications",
+            "2",
+            "--set",
+            "days=2",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));

@@ -41,7 +41,14 @@ fn check(files: &[std::path::PathBuf], labels: &[&str]) {
 #[test]
 fn a_run_draws_queue_and_occupancy() {
     let s = Scenario::from_toml_with_overrides(DEFAULT, &["days=2".into()]).unwrap();
-    let r = run(&s, RunOptions { series: true, ..RunOptions::default() }).unwrap();
+    let r = run(
+        &s,
+        RunOptions {
+            series: true,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
     let dir = tmp("run");
     parksim::sim::tables::write_run(&dir, &r).unwrap();
     let files = parksim::plot::plot_dir(&dir).unwrap();
@@ -73,7 +80,10 @@ fn a_sweep_draws_metric_lines_and_heatmaps() {
         assert!(names.contains(&format!("{stem}.png")), "{stem}: {names:?}");
     }
     // Blocking of walk-ins where the summary has it, else of all general arrivals.
-    let blocking = if names.iter().any(|n| n.starts_with("walkin_blocking_rate_by_")) {
+    let blocking = if names
+        .iter()
+        .any(|n| n.starts_with("walkin_blocking_rate_by_"))
+    {
         "walkin_blocking_rate"
     } else {
         "blocking_rate"

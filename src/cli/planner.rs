@@ -1,7 +1,9 @@
 //! `parksim sweep`, `parksim merge`, `parksim plan`.
 
-use parksim::planner::output::{merged_sweep, prepare_out, read_merge, write_all, write_provenance};
 use parksim::planner::output::write_rows;
+use parksim::planner::output::{
+    merged_sweep, prepare_out, read_merge, write_all, write_provenance,
+};
 use parksim::planner::plan::{PlanSpec, Target, evidence_rows, plan};
 use parksim::planner::{Shard, Sweep, point_stats, run_sweep};
 use std::io::IsTerminal;
@@ -151,16 +153,25 @@ pub fn plan_cmd(
         .map(|t| t.parse())
         .collect::<Result<_, _>>()?;
     if targets.is_empty() {
-        return Err("give at least one --target, e.g. --target \"booking_success_rate>=0.5\"".into());
+        return Err(
+            "give at least one --target, e.g. --target \"booking_success_rate>=0.5\"".into(),
+        );
     }
     // Before running: an --out that cannot be written would lose the table.
-    if let Some(o) = &out {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(o)
-            .map_err(|e| format!("cannot write --out {}: {e} (nothing was run)", o.display()))?;
-    }
+    let created = match &out {
+        Some(o) => {
+            let existed = o.exists();
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(o)
+                .map_err(|e| {
+                    format!("cannot write --out {}: {e} (nothing was run)", o.display())
+                })?;
+            (!existed).then(|| o.clone())
+        }
+        None => None,
+    };
     let spec = PlanSpec {
         base_text: text,
         sets,
@@ -171,7 +182,16 @@ pub fn plan_cmd(
         replications,
         threads: threads_or_all(threads),
     };
-    let p = plan(&spec).map_err(|e| format!("{label}: {e}"))?;
+    let p = match plan(&spec) {
+        Ok(p) => p,
+        Err(e) => {
+            // No table: leave no empty file behind.
+            if let Some(o) = created {
+                let _ = std::fs::remove_file(o);
+            }
+            return Err(format!("{label}: {e}"));
+        }
+    };
     let short = knob.rsplit('.').next().unwrap_or(&knob);
     let w = short.len().max(8);
     print!("{short:>w$}");
@@ -192,7 +212,10 @@ pub fn plan_cmd(
             } else {
                 String::new()
             };
-            print!("  {:>40}", format!("{cell}{n} {}", if *ok { "ok" } else { "no" }));
+            print!(
+                "  {:>40}",
+                format!("{cell}{n} {}", if *ok { "ok" } else { "no" })
+            );
         }
         println!("  {}", if e.meets { "yes" } else { "no" });
     }

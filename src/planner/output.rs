@@ -114,7 +114,12 @@ fn frame(rows: &[Vec<(String, Value)>]) -> PolarsResult<DataFrame> {
 /// Writes `df` as `dir/stem.csv` and `dir/stem.parquet`; `quote_text`
 /// quotes every text field of the CSV (so a reader that keeps quoted
 /// fields as text keeps a 64-bit seed exact).
-fn write_tables(dir: &Path, stem: &str, df: &mut DataFrame, quote_text: bool) -> Result<(), String> {
+fn write_tables(
+    dir: &Path,
+    stem: &str,
+    df: &mut DataFrame,
+    quote_text: bool,
+) -> Result<(), String> {
     let csv = dir.join(format!("{stem}.csv"));
     let f = std::fs::File::create(&csv).map_err(|e| format!("{}: {e}", csv.display()))?;
     let style = if quote_text {
@@ -214,7 +219,12 @@ pub fn write_all(dir: &Path, runs: &[RunRecord]) -> Result<(), String> {
     }
     f.flush().map_err(|e| format!("{}: {e}", path.display()))?;
     let rows: Vec<_> = runs.iter().map(run_row).collect();
-    write_tables(dir, "runs", &mut frame(&rows).map_err(|e| e.to_string())?, true)?;
+    write_tables(
+        dir,
+        "runs",
+        &mut frame(&rows).map_err(|e| e.to_string())?,
+        true,
+    )?;
     let stats: Vec<_> = point_stats(runs).iter().map(stats_row).collect();
     write_tables(
         dir,
@@ -371,8 +381,7 @@ pub fn write_rows(path: &Path, rows: &[Vec<(String, Value)>]) -> Result<(), Stri
                 format!("  {{{}}}", fields.join(", "))
             })
             .collect();
-        return std::fs::write(path, format!("[\n{}\n]\n", body.join(",\n")))
-            .map_err(|e| err(&e));
+        return std::fs::write(path, format!("[\n{}\n]\n", body.join(",\n"))).map_err(|e| err(&e));
     }
     let mut df = frame(rows).map_err(|e| err(&e))?;
     let f = std::fs::File::create(path).map_err(|e| err(&e))?;
@@ -420,11 +429,16 @@ pub fn read_merge(dirs: &[PathBuf]) -> Result<Vec<RunRecord>, String> {
         let parts: Vec<String> = sweeps
             .iter()
             .map(|(fp, ds)| {
-                let fp = if fp.is_empty() { "none recorded" } else { short(fp) };
+                let fp = if fp.is_empty() {
+                    "none recorded"
+                } else {
+                    short(fp)
+                };
                 let where_: Vec<String> = ds
                     .iter()
                     .map(|(d, runs)| {
-                        let some: Vec<String> = runs.iter().take(3).map(|r| r.to_string()).collect();
+                        let some: Vec<String> =
+                            runs.iter().take(3).map(|r| r.to_string()).collect();
                         let more = if runs.len() > 3 { ", …" } else { "" };
                         format!("{} (runs {}{more})", dirs[*d].display(), some.join(", "))
                     })
@@ -489,7 +503,11 @@ pub fn read_merge(dirs: &[PathBuf]) -> Result<Vec<RunRecord>, String> {
             return Err(format!(
                 "runs missing: {}{} (of 0..={last}); is a shard left out?",
                 missing.join(", "),
-                if last + 1 - all.len() > missing.len() { ", …" } else { "" }
+                if last + 1 - all.len() > missing.len() {
+                    ", …"
+                } else {
+                    ""
+                }
             ));
         }
     }

@@ -209,7 +209,11 @@ impl Plan {
 
     fn span(&self, a: usize, b: usize) -> String {
         let (x, y) = (&self.evidence[a].value.text, &self.evidence[b].value.text);
-        if a == b { x.clone() } else { format!("{x}..={y}") }
+        if a == b {
+            x.clone()
+        } else {
+            format!("{x}..={y}")
+        }
     }
 
     /// A sentence per target on its pattern.
@@ -346,7 +350,11 @@ fn knob_kind(spec: &PlanSpec) -> Result<KnobKind, String> {
         None => {
             let real = spec.range.replace("..=", " ").contains('.')
                 || spec.step.as_deref().is_some_and(|s| s.contains('.'));
-            Ok(if real { KnobKind::Real } else { KnobKind::Integer })
+            Ok(if real {
+                KnobKind::Real
+            } else {
+                KnobKind::Integer
+            })
         }
     }
 }
@@ -382,7 +390,12 @@ fn decimals(text: &str) -> usize {
 pub const MAX_VALUES: usize = 10_000;
 
 /// The grid of knob values from `--range` and `--step`.
-pub fn knob_values(kind: KnobKind, knob: &str, range: &str, step: Option<&str>) -> Result<Vec<KnobValue>, String> {
+pub fn knob_values(
+    kind: KnobKind,
+    knob: &str,
+    range: &str,
+    step: Option<&str>,
+) -> Result<Vec<KnobValue>, String> {
     let (a, b) = range
         .split_once("..=")
         .ok_or_else(|| format!("--range `{range}`: expected A..=B, e.g. 0..=150"))?;
@@ -391,7 +404,9 @@ pub fn knob_values(kind: KnobKind, knob: &str, range: &str, step: Option<&str>) 
         KnobKind::Integer => {
             let int = |s: &str| {
                 s.parse::<i64>().map_err(|_| {
-                    format!("--range `{range}`: `{s}` is not an integer, and `{knob}` is an integer key")
+                    format!(
+                        "--range `{range}`: `{s}` is not an integer, and `{knob}` is an integer key"
+                    )
                 })
             };
             let (lo, hi) = (int(a)?, int(b)?);
@@ -483,9 +498,7 @@ fn check_metrics(targets: &[Target], flat: &[(String, Value)]) -> Result<(), Str
                 let near: Vec<&str> = flat
                     .iter()
                     .map(|(k, _)| k.as_str())
-                    .filter(|k| {
-                        t.metric.split('_').any(|w| w.len() > 3 && k.contains(w))
-                    })
+                    .filter(|k| t.metric.split('_').any(|w| w.len() > 3 && k.contains(w)))
                     .take(8)
                     .collect();
                 return Err(format!(
@@ -554,12 +567,8 @@ pub fn plan(spec: &PlanSpec) -> Result<Plan, String> {
     };
     // The first run alone: a wrong metric name costs one run, not all.
     let first = one(0)?;
-    let rest: Vec<Result<Vec<Option<f64>>, String>> = pool.install(|| {
-        (1..values.len() * reps)
-            .into_par_iter()
-            .map(one)
-            .collect()
-    });
+    let rest: Vec<Result<Vec<Option<f64>>, String>> =
+        pool.install(|| (1..values.len() * reps).into_par_iter().map(one).collect());
     let mut results = vec![first];
     for r in rest {
         results.push(r?);
@@ -615,11 +624,9 @@ pub fn evidence_rows(p: &Plan, targets: &[Target]) -> Vec<Vec<(String, Value)>> 
             let mut row = vec![(
                 p.knob.clone(),
                 match p.kind {
-                    KnobKind::Integer => e
-                        .value
-                        .text
-                        .parse::<i64>()
-                        .map_or(Value::Null, Value::from),
+                    KnobKind::Integer => {
+                        e.value.text.parse::<i64>().map_or(Value::Null, Value::from)
+                    }
                     KnobKind::Real => num(Some(e.value.x)),
                 },
             )];

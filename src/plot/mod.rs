@@ -674,12 +674,21 @@ pub fn plot_sweep(dir: &Path) -> Result<Vec<PathBuf>, String> {
 pub fn sweep_metrics(df: &DataFrame) -> Vec<(&'static str, &'static str)> {
     let has = |m: &str| df.column(&format!("{m}_mean")).is_ok();
     let blocking = if has("walkin_blocking_rate") {
-        ("walkin_blocking_rate", "walk-in blocking [share turned away]")
+        (
+            "walkin_blocking_rate",
+            "walk-in blocking [share turned away]",
+        )
     } else {
-        ("blocking_rate", "blocking [share of general arrivals turned away]")
+        (
+            "blocking_rate",
+            "blocking [share of general arrivals turned away]",
+        )
     };
     [
-        ("booking_success_rate", "booking success [share of attempts]"),
+        (
+            "booking_success_rate",
+            "booking success [share of attempts]",
+        ),
         blocking,
         ("p95_wait_s", "p95 entrance wait [s]"),
         ("fulfilment_rate", "fulfilment [share of reserved arrivals]"),
