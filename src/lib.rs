@@ -4,6 +4,7 @@
 //!
 //! See ARCHITECTURE.md for the map.
 
+pub mod calibrate;
 pub mod engine;
 pub mod net;
 pub mod planner;

@@ -94,3 +94,33 @@ fn a_sweep_draws_metric_lines_and_heatmaps() {
     );
     assert!(parksim::plot::plot_dir(&tmp("empty")).is_err());
 }
+
+#[test]
+fn a_sweep_without_bookings_skips_booking_success_and_still_draws() {
+    // No driver books in mmcc.toml: booking success is undefined at every
+    // point, so it gets no plot (an empty scale once made plotters spin).
+    let base = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"));
+    let text = "base = \"mmcc.toml\"\nreplications = 2\n[grid]\n\"days\" = [1]\n\"garage.stalls\" = [10, 20]\n\"demand.arrival_rate\" = [15.0, 30.0]\n";
+    let sweep = Sweep::from_toml(text, base).unwrap();
+    let runs = run_sweep(&sweep, 2, None, &|_, _| {}).unwrap();
+    let dir = tmp("sweep-no-bookings");
+    write_all(&dir, &runs).unwrap();
+    let files = parksim::plot::plot_dir(&dir).unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().to_string())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.contains("booking_success")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.starts_with("p95_wait_s_by_")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.contains("blocking_rate_by_")),
+        "{names:?}"
+    );
+    check(&files, &["garage.stalls", "demand.arrival_rate"]);
+}

@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod calibrate;
 mod net;
 mod planner;
 mod proto;
@@ -111,6 +112,9 @@ enum Top {
         #[command(subcommand)]
         cmd: net::GarageCmd,
     },
+    /// Fit a scenario's arrival profile and stay to observed occupancy
+    /// (the Birmingham car-park CSV, or a platform database with --db).
+    Calibrate(calibrate::CalibrateArgs),
     /// Redraw the plots of a run (`series.csv`) or a sweep (`summary.csv`) directory.
     Plot { dir: std::path::PathBuf },
     /// Check a scenario file and explain every problem (key and line).
@@ -138,6 +142,7 @@ pub fn main() -> i32 {
         Top::Platform { cmd } => net::platform(cmd),
         Top::Garage { cmd } => net::garage(cmd),
         Top::Validate { file, sets } => validate(file, &sets),
+        Top::Calibrate(args) => calibrate::run(args),
         Top::Sweep {
             file,
             out,

@@ -65,28 +65,46 @@ fn pct(x: f64) -> String {
     format!("{:.1} %", 100.0 * x)
 }
 
+/// A rate that may be undefined (empty population): `n/a`.
+fn pct_or(x: Option<f64>) -> String {
+    x.map_or_else(|| "n/a".into(), pct)
+}
+
+/// Seconds that may be undefined: `n/a`.
+fn secs(x: Option<f64>) -> String {
+    x.map_or_else(|| "n/a".into(), |v| format!("{v:.0} s"))
+}
+
 fn print_summary(s: &Summary) {
     println!(
         "{} — {} days after warm-up, seed {}",
         s.scenario, s.days, s.seed
     );
     println!(
-        "  arrivals           {} ({} general, {} with a booking)",
-        s.vehicles_arrived, s.general_arrived, s.reserved_arrived
+        "  arrivals           {}: {} walk-ins, {} refused bookers who came anyway, {} with a booking ({} of them lapsed)",
+        s.vehicles_arrived, s.walkin_arrived, s.refused_arrived, s.reserved_arrived, s.reserved_lapsed
     );
     println!(
-        "  general            {} entered, {} turned away (blocking {})",
+        "  walk-ins           {} entered, {} turned away (blocking {})",
+        s.walkin_entered,
+        s.walkin_turned_away,
+        pct_or(s.walkin_blocking_rate)
+    );
+    println!(
+        "  general class      {} arrived, {} entered, {} turned away (blocking {})",
+        s.general_arrived,
         s.general_entered,
         s.general_turned_away,
-        pct(s.blocking_rate)
+        pct_or(s.blocking_rate)
     );
     println!(
-        "  bookings           {} attempts: {} accepted, {} refused ({} by the platform's inventory), {} refused late by the garage",
+        "  bookings           {} attempts: {} accepted, {} refused ({} by the platform's inventory), {} refused late by the garage; success {}",
         s.booking_attempts,
         s.reserved_booked,
         s.reserved_refused,
         s.platform_refusals,
-        s.late_refusals
+        s.late_refusals,
+        pct_or(s.booking_success_rate)
     );
     println!(
         "                     {} cancelled ({} cancellations refused), {} changed ({} changes refused), {} no-shows",
@@ -97,15 +115,22 @@ fn print_summary(s: &Summary) {
         s.reserved_no_show
     );
     println!(
-        "  fulfilment         {} of {} reserved arrivals entered as reserved ({}); {} of booking attempts accepted",
+        "  fulfilment         {} of {} reserved arrivals entered as reserved in time ({})",
         s.reserved_fulfilled,
         s.reserved_arrived,
-        pct(s.fulfilment_rate),
-        pct(s.booking_success_rate)
+        pct_or(s.fulfilment_rate),
     );
     println!(
-        "  entrance wait      mean {:.0} s, p95 {:.0} s; queue mean {:.2}, max {}",
-        s.mean_wait_s, s.p95_wait_s, s.mean_queue, s.max_queue
+        "  entrance wait      all: mean {}, p95 {}; reserved: mean {}; walk-ins: mean {}, p95 {}",
+        secs(s.mean_wait_s),
+        secs(s.p95_wait_s),
+        secs(s.reserved_mean_wait_s),
+        secs(s.walkin_mean_wait_s),
+        secs(s.walkin_p95_wait_s)
+    );
+    println!(
+        "  queues             mean {:.2}, max {}",
+        s.mean_queue, s.max_queue
     );
     for e in &s.entrances {
         println!(
@@ -114,11 +139,12 @@ fn print_summary(s: &Summary) {
         );
     }
     println!(
-        "  occupancy          mean {}; time unsaturated {}, saturated {}, full {}",
+        "  occupancy          mean {}; time unsaturated {}, saturated {}, full {} ({:.1} h)",
         pct(s.mean_occupancy),
         pct(s.time_share.unsaturated),
         pct(s.time_share.saturated),
-        pct(s.time_share.full)
+        pct(s.time_share.full),
+        s.hours_full
     );
     println!(
         "  stalls             at most {} inside (peak minute {}); {:.1} stall-hours locked for bookings with no car; {} cars held at the exit by the control list",
@@ -134,11 +160,11 @@ fn print_summary(s: &Summary) {
         s.frames_verified,
         s.frames_rejected,
         s.duplicates_ignored,
-        pct(s.uplink_within_3s_rate)
+        pct_or(s.uplink_within_3s_rate)
     );
     println!(
-        "  checks             reconciled {}, conservation {}; {} events, {} vehicles inside at the end",
-        s.reconciled, s.conservation_ok, s.events, s.vehicles_inside_at_end
+        "  checks             reconciled {}, conservation {}; {} events ({} with the warm-up), {} vehicles inside at the end",
+        s.reconciled, s.conservation_ok, s.events, s.events_total, s.vehicles_inside_at_end
     );
 }
 

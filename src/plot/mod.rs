@@ -511,6 +511,10 @@ where
         .filter(|c| c.1 > 0)
         .map(|c| c.0 / c.1 as f64)
         .collect();
+    if vals.is_empty() {
+        // Nothing defined to colour (plotters would loop on an empty scale).
+        return Err(format!("{metric}: no defined value to draw"));
+    }
     let (mut vmin, mut vmax) = vals
         .iter()
         .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
@@ -670,9 +674,11 @@ pub fn plot_sweep(dir: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// The metrics a sweep's plots show, with their axis labels: those of
-/// the module doc that `df` has (`<metric>_mean` columns).
+/// the module doc whose `<metric>_mean` column `df` has with at least one
+/// defined value (a sweep without bookings has no booking success).
 pub fn sweep_metrics(df: &DataFrame) -> Vec<(&'static str, &'static str)> {
-    let has = |m: &str| df.column(&format!("{m}_mean")).is_ok();
+    let has =
+        |m: &str| col_f64(df, &format!("{m}_mean")).is_ok_and(|v| v.iter().any(|x| x.is_finite()));
     let blocking = if has("walkin_blocking_rate") {
         (
             "walkin_blocking_rate",

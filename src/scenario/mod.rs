@@ -32,6 +32,31 @@ pub struct Scenario {
     pub fees: Fees,
     #[serde(default)]
     pub network: Network,
+    /// How some figures are counted.
+    #[serde(default)]
+    pub metrics: Metrics,
+}
+
+/// `[metrics]`: thresholds of the run's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// A reserved driver is fulfilled who enters as reserved within this
+    /// wait of arriving [s] (default 300).
+    #[serde(default = "default_fulfilment_wait")]
+    pub fulfilment_wait_s: f64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            fulfilment_wait_s: default_fulfilment_wait(),
+        }
+    }
+}
+
+fn default_fulfilment_wait() -> f64 {
+    300.0
 }
 
 /// `[booking]`: the platform's booking policy (6001 timing, 6.3 b/c).

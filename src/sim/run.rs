@@ -40,8 +40,10 @@ use super::dist::Dist;
 use super::kernel::{EventQueue, SimTime};
 use super::lanes::{Exits, Gates, choose_entrance, other_entrance};
 use super::link::Link;
-pub use super::summary::{Audit, EntranceSummary, RunResult, Series, Summary, TimeShare};
-use super::summary::{Counts, Integrals, WaitHist, ratio};
+pub use super::summary::{
+    Audit, EntranceSummary, Hourly, RunResult, Series, Summary, TimeShare,
+};
+use super::summary::{Counts, Integrals, WaitHist, rate, ratio};
 use crate::engine::{
     self, Admission, Command as Cmd, Config, Engine, EntranceConfig, EntranceId, FlowPolicy,
     LaneKind, OneEntranceMode, PayType, PrioritySchedule, Reply as ERe, Tariff, VehicleClass,
@@ -140,12 +142,36 @@ pub(super) enum Ev {
     Sample,
 }
 
+/// Which population a driver belongs to when they come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pop {
+    /// Never tried to book.
+    Walkin,
+    /// Booked, was refused (at once or late), came anyway.
+    Refused,
+    /// Came with a live booking.
+    Reserved,
+    /// Came with a booking whose hold had lapsed.
+    Lapsed,
+}
+
+/// Counters that run across the warm-up, read at its end and at the end.
+#[derive(Debug, Clone, Copy, Default)]
+struct Totals {
+    events: u64,
+    frames_sent: u64,
+    reports: u64,
+    reports_within_3s: u64,
+    verified: u64,
+    rejected: u64,
+    duplicates: u64,
+}
+
 /// A driver at the garage: waiting at an entrance, inside, or coming round.
 #[derive(Debug, Clone, Copy)]
 struct Presence {
+    pop: Pop,
     arrived: SimTime,
-    /// Came round after a U-turn (already counted as an arrival).
-    rearrival: bool,
     /// Arrived in the measured days.
     counted: bool,
     /// The booking they came with (locked when they set off).
@@ -328,6 +354,15 @@ pub(super) struct Sim<'a> {
     pub(super) counts: Counts,
     integrals: Integrals,
     waits: WaitHist,
+    reserved_waits: WaitHist,
+    walkin_waits: WaitHist,
+    /// Waits of vehicles entered in each hour of day [s].
+    hour_waits: Vec<Vec<f64>>,
+    hourly: Hourly,
+    /// Counters at the end of the warm-up.
+    at_warm: Option<Totals>,
+    /// A reserved entry within this wait is fulfilled [ms].
+    fulfilment_wait_ms: i64,
     warm: SimTime,
     end: SimTime,
     stay: Dist,
@@ -394,6 +429,16 @@ impl<'a> Sim<'a> {
             counts: Counts::default(),
             integrals: Integrals::new(warm),
             waits: WaitHist::default(),
+            reserved_waits: WaitHist::default(),
+            walkin_waits: WaitHist::default(),
+            hour_waits: vec![Vec::new(); 24],
+            hourly: Hourly {
+                days: scn.days,
+                ..Hourly::default()
+            },
+            // Without warm-up everything from the first login counts.
+            at_warm: (warm == SimTime(0)).then(Totals::default),
+            fulfilment_wait_ms: (scn.metrics.fulfilment_wait_s * 1000.0) as i64,
             warm,
             end,
             stay: scn
@@ -510,6 +555,9 @@ impl<'a> Sim<'a> {
             if t >= self.end {
                 break;
             }
+            if self.at_warm.is_none() && t >= self.warm {
+                self.at_warm = Some(self.totals());
+            }
             self.counts.events += 1;
             let (inside, holds) = self.engine.occupancy();
             self.integrals.observe(t, inside, holds);
@@ -517,6 +565,20 @@ impl<'a> Sim<'a> {
         }
         let (inside, holds) = self.engine.occupancy();
         self.integrals.observe(self.end, inside, holds);
+    }
+
+    fn totals(&self) -> Totals {
+        let p = &self.platform.stats;
+        let l = &self.link.stats;
+        Totals {
+            events: self.counts.events,
+            frames_sent: l.frames_sent,
+            reports: l.reports,
+            reports_within_3s: l.reports_within_3s,
+            verified: p.frames_verified + self.counts.garage_frames_verified,
+            rejected: p.frames_rejected + self.counts.garage_frames_rejected,
+            duplicates: p.duplicates,
+        }
     }
 
     /// One event, then every free gate offered its next vehicle and the
@@ -671,39 +733,59 @@ impl<'a> Sim<'a> {
     fn arrive(&mut self, t: SimTime, d: DriverId, entrance: Option<usize>, resv: Option<usize>) {
         let counted = t >= self.warm;
         let first = entrance.is_none();
+        let live = resv.is_some_and(|i| {
+            self.engine
+                .booking(&self.resvs[i].code)
+                .is_some_and(|b| b.is_live())
+        });
+        let pop = match (first, resv) {
+            (false, _) => self.present[d.0 as usize].map_or(Pop::Walkin, |p| p.pop),
+            (true, Some(_)) if live => Pop::Reserved,
+            (true, Some(_)) => Pop::Lapsed,
+            (true, None) if matches!(self.drivers[d.0 as usize].visit, Visit::Booker(_)) => {
+                Pop::Refused
+            }
+            (true, None) => Pop::Walkin,
+        };
         if first {
             self.counts.all_arrivals += 1;
             if counted {
-                self.counts.vehicles_arrived += 1;
-                if resv.is_some() {
-                    self.counts.reserved_arrived += 1;
-                } else {
-                    self.counts.general_arrived += 1;
+                let c = &mut self.counts;
+                c.vehicles_arrived += 1;
+                self.hourly.arrivals[hour(t)] += 1;
+                match pop {
+                    Pop::Walkin => c.walkin_arrived += 1,
+                    Pop::Refused => c.refused_arrived += 1,
+                    Pop::Reserved => c.reserved_arrived += 1,
+                    Pop::Lapsed => {
+                        c.reserved_arrived += 1;
+                        c.reserved_lapsed += 1;
+                    }
+                }
+                if pop != Pop::Reserved {
+                    c.general_arrived += 1;
                 }
             }
         }
         let n = self.gates.len();
         let e = entrance.unwrap_or_else(|| choose_entrance(&self.engine, n, resv.is_some()));
         let queued = self.engine.queue_len(EntranceId(e));
-        let live = resv.is_some_and(|i| {
-            self.engine
-                .booking(&self.resvs[i].code)
-                .is_some_and(|b| b.is_live())
-        });
         let fc = &self.scn.flow_control;
         if !live {
-            let s = self.engine.snapshot();
-            let no_room = fc.when_full == WhenFull::Leave && s.general_room <= s.waiting_general;
+            let no_room = fc.when_full == WhenFull::Leave && {
+                let s = self.engine.snapshot();
+                s.general_room <= s.waiting_general
+            };
             if queued as u32 >= fc.max_queue || no_room {
-                self.turn_away(counted);
+                self.turn_away(t, pop, counted);
                 self.present[d.0 as usize] = None;
                 return;
             }
         }
         let plate = self.drivers[d.0 as usize].plate.clone();
         self.present[d.0 as usize] = Some(Presence {
+            pop,
             arrived: t,
-            rearrival: !first,
             counted,
             resv,
             queued: false,
@@ -736,7 +818,7 @@ impl<'a> Sim<'a> {
                         .schedule(SimTime(t.0 + 60_000), Ev::ComeRound(d, x)),
                     None => {
                         self.present[d.0 as usize] = None;
-                        self.turn_away(counted);
+                        self.turn_away(t, pop, counted);
                     }
                 }
             }
@@ -744,7 +826,7 @@ impl<'a> Sim<'a> {
             _ => {
                 self.drain_effects(t);
                 self.present[d.0 as usize] = None;
-                self.turn_away(counted);
+                self.turn_away(t, pop, counted);
             }
         }
     }
@@ -763,14 +845,14 @@ impl<'a> Sim<'a> {
             return; // turned round on arrival: `arrive` handles it
         }
         p.queued = false;
-        let counted = p.counted;
+        let (counted, pop) = (p.counted, p.pop);
         match other_entrance(&self.engine, self.gates.len(), from) {
             Some(x) => self
                 .q
                 .schedule(SimTime(t.0 + 60_000), Ev::ComeRound(d, x)),
             None => {
                 self.present[d.0 as usize] = None;
-                self.turn_away(counted);
+                self.turn_away(t, pop, counted);
             }
         }
     }
@@ -779,10 +861,17 @@ impl<'a> Sim<'a> {
         self.drivers[d.0 as usize].plate.clone()
     }
 
-    fn turn_away(&mut self, counted: bool) {
+    /// A driver drives away without entering.
+    fn turn_away(&mut self, t: SimTime, pop: Pop, counted: bool) {
         self.counts.all_turned += 1;
-        if counted {
+        if counted && t >= self.warm {
+            self.hourly.turned_away[hour(t)] += 1;
+        }
+        if counted && pop != Pop::Reserved {
             self.counts.general_turned_away += 1;
+            if pop == Pop::Walkin {
+                self.counts.walkin_turned_away += 1;
+            }
         }
     }
 
@@ -814,13 +903,30 @@ impl<'a> Sim<'a> {
         }
         self.counts.all_entered += 1;
         let counted_now = t >= self.warm;
+        if counted_now {
+            self.hourly.entries[hour(t)] += 1;
+        }
         if let Some(p) = p {
             if p.counted {
-                self.waits.add((t.0 - p.arrived.0) as f64 / 1000.0);
-                match (class, p.resv) {
-                    (VehicleClass::Reserved, Some(_)) => self.counts.reserved_fulfilled += 1,
-                    (_, None) if !p.rearrival => self.counts.general_entered += 1,
-                    _ => {}
+                let wait_ms = t.0 - p.arrived.0;
+                let wait = wait_ms as f64 / 1000.0;
+                self.waits.add(wait);
+                self.hour_waits[hour(t)].push(wait);
+                match (class, p.pop) {
+                    (VehicleClass::Reserved, Pop::Reserved) => {
+                        self.reserved_waits.add(wait);
+                        if wait_ms <= self.fulfilment_wait_ms {
+                            self.counts.reserved_fulfilled += 1;
+                        }
+                    }
+                    (_, Pop::Reserved) => {}
+                    (_, pop) => {
+                        self.counts.general_entered += 1;
+                        if pop == Pop::Walkin {
+                            self.counts.walkin_entered += 1;
+                            self.walkin_waits.add(wait);
+                        }
+                    }
                 }
             }
             // The booking is used: the platform's slot frees from now.
@@ -954,6 +1060,7 @@ impl<'a> Sim<'a> {
     fn book(&mut self, t: SimTime, i: usize) {
         let counted = u64::from(self.resvs[i].counted);
         self.counts.booking_attempts += counted;
+        self.hourly.booking_attempts[hour(self.resvs[i].booked)] += counted;
         if !self.policy.holds_bookings() {
             self.send_book(t, i, 1);
             return;
@@ -972,6 +1079,7 @@ impl<'a> Sim<'a> {
             r.state = ResvState::Refused;
             self.counts.reserved_refused += counted;
             self.counts.platform_refusals += counted;
+            self.hourly.booking_refusals[hour(r.booked)] += counted;
         }
     }
 
@@ -1005,12 +1113,14 @@ impl<'a> Sim<'a> {
         } else if held {
             r.state = ResvState::LateRefused;
             self.counts.late_refusals += counted;
+            self.hourly.booking_refusals[hour(r.booked)] += counted;
             if let Some(w) = r.window.take() {
                 self.inventory.remove(w);
             }
         } else {
             r.state = ResvState::Refused;
             self.counts.reserved_refused += counted;
+            self.hourly.booking_refusals[hour(r.booked)] += counted;
         }
     }
 
@@ -1152,6 +1262,8 @@ impl<'a> Sim<'a> {
                 _ => {}
             }
         }
+        let total = self.totals();
+        let warm = self.at_warm.unwrap_or(total);
         let c = &self.counts;
         let snap = self.engine.snapshot();
         let queued_now = self.present.iter().flatten().count() as u64 - snap.used as u64;
@@ -1167,6 +1279,7 @@ impl<'a> Sim<'a> {
         let ig = &self.integrals;
         let stalls = self.scn.garage.stalls as f64;
         let measured = ig.measured_ms.max(1) as f64;
+        let full_share = ratio(c.level_samples[2], c.samples);
         let summary = Summary {
             scenario: self.scn.name.clone(),
             seed: self.scn.seed,
@@ -1175,10 +1288,15 @@ impl<'a> Sim<'a> {
             saturated_at: self.scn.garage.saturated_at,
             full_at: self.scn.garage.full_at,
             vehicles_arrived: c.vehicles_arrived,
+            walkin_arrived: c.walkin_arrived,
+            walkin_entered: c.walkin_entered,
+            walkin_turned_away: c.walkin_turned_away,
+            walkin_blocking_rate: rate(c.walkin_turned_away, c.walkin_arrived),
+            refused_arrived: c.refused_arrived,
             general_arrived: c.general_arrived,
             general_entered: c.general_entered,
             general_turned_away: c.general_turned_away,
-            blocking_rate: ratio(c.general_turned_away, c.general_arrived),
+            blocking_rate: rate(c.general_turned_away, c.general_arrived),
             booking_attempts: c.booking_attempts,
             reserved_booked: c.reserved_booked,
             reserved_refused: c.reserved_refused,
@@ -1190,14 +1308,18 @@ impl<'a> Sim<'a> {
             changes_refused: c.changes_refused,
             reserved_no_show: c.reserved_no_show,
             reserved_arrived: c.reserved_arrived,
+            reserved_lapsed: c.reserved_lapsed,
             reserved_fulfilled: c.reserved_fulfilled,
-            fulfilment_rate: ratio(c.reserved_fulfilled, c.reserved_arrived),
-            booking_success_rate: ratio(
+            fulfilment_rate: rate(c.reserved_fulfilled, c.reserved_arrived),
+            booking_success_rate: rate(
                 c.reserved_booked.saturating_sub(c.late_refusals),
                 c.booking_attempts,
             ),
             mean_wait_s: self.waits.mean(),
             p95_wait_s: self.waits.p95(),
+            reserved_mean_wait_s: self.reserved_waits.mean(),
+            walkin_mean_wait_s: self.walkin_waits.mean(),
+            walkin_p95_wait_s: self.walkin_waits.p95(),
             max_queue: c.max_queue,
             mean_queue: ratio(c.queue_total_samples, c.samples),
             entrances: self
@@ -1214,34 +1336,60 @@ impl<'a> Sim<'a> {
             mean_occupancy: ig.inside_ms as f64 / measured / stalls,
             max_inside: ig.max_inside,
             peak_occupancy: ig.peak_minute_inside / stalls,
+            hours_full: full_share * ig.measured_ms as f64 / 3_600_000.0,
             held_empty_stall_hours: ig.holds_ms as f64 / 3_600_000.0,
             control_held: c.control_held,
             time_share: TimeShare {
                 unsaturated: ratio(c.level_samples[0], c.samples),
                 saturated: ratio(c.level_samples[1], c.samples),
-                full: ratio(c.level_samples[2], c.samples),
+                full: full_share,
             },
             revenue: c.revenue.round_dp(2).to_string().parse().unwrap_or(0.0),
-            frames_sent: self.link.stats.frames_sent,
-            frames_verified: self.platform.stats.frames_verified + c.garage_frames_verified,
-            frames_rejected: self.platform.stats.frames_rejected + c.garage_frames_rejected,
-            uplink_within_3s_rate: ratio(
-                self.link.stats.reports_within_3s,
-                self.link.stats.reports,
+            frames_sent: total.frames_sent - warm.frames_sent,
+            frames_sent_total: total.frames_sent,
+            frames_verified: total.verified - warm.verified,
+            frames_verified_total: total.verified,
+            frames_rejected: total.rejected - warm.rejected,
+            frames_rejected_total: total.rejected,
+            uplink_within_3s_rate: rate(
+                total.reports_within_3s - warm.reports_within_3s,
+                total.reports - warm.reports,
             ),
-            duplicates_ignored: self.platform.stats.duplicates,
+            duplicates_ignored: total.duplicates - warm.duplicates,
+            duplicates_ignored_total: total.duplicates,
             reconciled: problems.is_empty(),
             reconcile_problems: problems,
             conservation_ok,
-            events: c.events,
+            events: total.events - warm.events,
+            events_total: total.events,
             vehicles_inside_at_end: snap.used as u64,
         };
+        let mut hourly = self.hourly.clone();
+        let (mean, max) = ig.by_hour(self.scn.garage.stalls);
+        hourly.mean_occupancy = mean;
+        hourly.max_occupancy = max;
+        for (h, waits) in self.hour_waits.iter_mut().enumerate() {
+            if waits.is_empty() {
+                continue;
+            }
+            waits.sort_by(f64::total_cmp);
+            let n = waits.len();
+            hourly.mean_wait_s[h] = Some(waits.iter().sum::<f64>() / n as f64);
+            let k = ((n as f64 * 0.95).ceil() as usize).clamp(1, n) - 1;
+            hourly.p95_wait_s[h] = Some(waits[k]);
+        }
         RunResult {
             summary,
+            hourly,
             series: self.opts.series.then_some(self.series),
             audit: self.audit,
         }
     }
+}
+
+/// The hour of day of `t`, 0–23.
+fn hour(t: SimTime) -> usize {
+    (t.of_day() / 3_600_000) as usize
 }
 
 #[cfg(test)]

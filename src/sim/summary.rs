@@ -27,8 +27,11 @@ pub struct TimeShare {
     pub full: f64,
 }
 
-/// The run's summary (after the warm-up days, except the conservation
-/// and network counts, which cover the whole run).
+/// The run's summary. Every figure covers the measured days only (after
+/// `warmup_days`): a driver counts by the time they arrive, a booking by its
+/// booked time, a frame by the time it is sent. `_total` figures cover the
+/// whole run. A rate or mean whose population is empty is `None` (JSON
+/// `null`). `docs/METRICS.md` defines every key.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
     pub scenario: String,
@@ -39,15 +42,27 @@ pub struct Summary {
     /// The saturation thresholds [share of stalls].
     pub saturated_at: f64,
     pub full_at: f64,
+    /// Every driver who came (walk-ins + refused bookers + reserved).
     pub vehicles_arrived: u64,
-    /// Drivers who came without a live booking: walk-ins, and drivers whose
-    /// booking was refused and who came anyway.
+    /// Drivers who never tried to book.
+    pub walkin_arrived: u64,
+    pub walkin_entered: u64,
+    pub walkin_turned_away: u64,
+    /// walkin_turned_away / walkin_arrived.
+    pub walkin_blocking_rate: Option<f64>,
+    /// Drivers whose booking was refused (at once or late) who came anyway.
+    pub refused_arrived: u64,
+    /// General-class arrivals: drivers with no live booking when they came
+    /// (walk-ins, refused bookers, reserved drivers whose hold had lapsed).
     pub general_arrived: u64,
+    /// Of those, entered (as general).
     pub general_entered: u64,
+    /// Of those, drove away (a long queue, no stall with `when_full =
+    /// "leave"`, the control list, no entrance for them).
     pub general_turned_away: u64,
     /// general_turned_away / general_arrived.
-    pub blocking_rate: f64,
-    /// Booking attempts (by booked time in the measured days).
+    pub blocking_rate: Option<f64>,
+    /// Booking attempts.
     pub booking_attempts: u64,
     /// Attempts accepted when made (by the platform's inventory when it
     /// holds bookings, else by the garage's 6001 answer).
@@ -71,16 +86,24 @@ pub struct Summary {
     pub reserved_no_show: u64,
     /// Drivers with a locked booking who came.
     pub reserved_arrived: u64,
-    /// Of those, the ones who entered as reserved.
+    /// Of those, the ones whose hold had lapsed when they came.
+    pub reserved_lapsed: u64,
+    /// Of `reserved_arrived`, entered as reserved within
+    /// `metrics.fulfilment_wait_s` of arriving.
     pub reserved_fulfilled: u64,
     /// reserved_fulfilled / reserved_arrived.
-    pub fulfilment_rate: f64,
+    pub fulfilment_rate: Option<f64>,
     /// (reserved_booked − late_refusals) / booking_attempts: the share of
     /// attempts that ended with a stall locked for the driver.
-    pub booking_success_rate: f64,
-    /// Entrance wait of entered vehicles [s].
-    pub mean_wait_s: f64,
-    pub p95_wait_s: f64,
+    pub booking_success_rate: Option<f64>,
+    /// Entrance wait of every vehicle that entered [s].
+    pub mean_wait_s: Option<f64>,
+    pub p95_wait_s: Option<f64>,
+    /// Entrance wait of reserved drivers who entered as reserved [s].
+    pub reserved_mean_wait_s: Option<f64>,
+    /// Entrance wait of walk-ins who entered [s].
+    pub walkin_mean_wait_s: Option<f64>,
+    pub walkin_p95_wait_s: Option<f64>,
     pub max_queue: u32,
     /// Total of all entrance queues, time-averaged [vehicles].
     pub mean_queue: f64,
@@ -91,6 +114,8 @@ pub struct Summary {
     pub max_inside: u32,
     /// Highest share of stalls occupied, averaged over one simulated minute.
     pub peak_occupancy: f64,
+    /// Hours the garage spent at the full level [h].
+    pub hours_full: f64,
     /// Stall-hours locked for bookings with no car in them [stall·h].
     pub held_empty_stall_hours: f64,
     /// Cars the control list held at the exit (strategies 2, 3) until staff
@@ -99,19 +124,29 @@ pub struct Summary {
     pub time_share: TimeShare,
     /// Received fees [yuan].
     pub revenue: f64,
+    /// Frames (TCP) or HTTP messages sent, both ways.
     pub frames_sent: u64,
+    pub frames_sent_total: u64,
+    /// Frames that passed every check at their receiver.
     pub frames_verified: u64,
+    pub frames_verified_total: u64,
     pub frames_rejected: u64,
+    pub frames_rejected_total: u64,
     /// Report frames (5003, 5004, 5005, 5006, 5008, 7001) at the platform
     /// within 3 s of their event (7.2).
-    pub uplink_within_3s_rate: f64,
+    pub uplink_within_3s_rate: Option<f64>,
+    /// Resent records the platform already held.
     pub duplicates_ignored: u64,
+    pub duplicates_ignored_total: u64,
     pub reconciled: bool,
     /// What did not reconcile (empty when `reconciled`).
     pub reconcile_problems: Vec<String>,
-    /// arrived = entered + turned away + queued, entered = exited + inside.
+    /// arrived = entered + turned away + queued, entered = exited + inside
+    /// (whole run).
     pub conservation_ok: bool,
+    /// Events processed.
     pub events: u64,
+    pub events_total: u64,
     pub vehicles_inside_at_end: u64,
 }
 
@@ -142,9 +177,32 @@ pub struct Audit {
     pub came_round_same_plate: u64,
 }
 
+/// The measured days by hour of day: sums over the days (counts) or
+/// averages (waits, occupancy) per hour 0–23.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Hourly {
+    pub arrivals: [u64; 24],
+    pub entries: [u64; 24],
+    pub turned_away: [u64; 24],
+    /// Booking attempts by the hour of their booked time.
+    pub booking_attempts: [u64; 24],
+    /// Refused attempts (at once or late) by the hour of their booked time.
+    pub booking_refusals: [u64; 24],
+    /// Entrance wait of vehicles entered in that hour [s].
+    pub mean_wait_s: [Option<f64>; 24],
+    pub p95_wait_s: [Option<f64>; 24],
+    /// Vehicles inside / stalls, time-averaged over the hour.
+    pub mean_occupancy: [Option<f64>; 24],
+    /// The hour's highest share of stalls occupied, averaged over days.
+    pub max_occupancy: [Option<f64>; 24],
+    /// Measured days (the divisor of per-day figures).
+    pub days: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct RunResult {
     pub summary: Summary,
+    pub hourly: Hourly,
     pub series: Option<Series>,
     /// Present when the run was audited.
     pub audit: Option<Audit>,
@@ -155,9 +213,14 @@ pub struct RunResult {
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
     pub vehicles_arrived: u64,
+    pub walkin_arrived: u64,
+    pub walkin_entered: u64,
+    pub walkin_turned_away: u64,
+    pub refused_arrived: u64,
     pub general_arrived: u64,
     pub general_entered: u64,
     pub general_turned_away: u64,
+    pub reserved_lapsed: u64,
     pub booking_attempts: u64,
     pub reserved_booked: u64,
     pub reserved_refused: u64,
@@ -188,9 +251,15 @@ pub struct Counts {
     pub all_exited: u64,
 }
 
-/// `a / b`, 0 when `b` is 0.
+/// `a / b`, `None` when `b` is 0.
+pub fn rate(a: u64, b: u64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+/// `a / b` of a time average whose sample count `b` is never 0 in a run
+/// of at least one measured day; 0 otherwise.
 pub fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+    rate(a, b).unwrap_or(0.0)
 }
 
 /// Entrance waits of entered vehicles, to the second, for mean and p95.
@@ -220,25 +289,26 @@ impl WaitHist {
         self.counts[b] += 1;
     }
 
-    /// Mean wait [s], 0 with no waits.
-    pub fn mean(&self) -> f64 {
-        if self.n == 0 { 0.0 } else { self.sum / self.n as f64 }
+    /// Mean wait [s], `None` with no waits.
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / self.n as f64)
     }
 
-    /// The smallest whole second at or below which 95 % of waits fall.
-    pub fn p95(&self) -> f64 {
+    /// The smallest whole second at or below which 95 % of waits fall,
+    /// `None` with no waits.
+    pub fn p95(&self) -> Option<f64> {
         if self.n == 0 {
-            return 0.0;
+            return None;
         }
         let target = (self.n as f64 * 0.95).ceil() as u64;
         let mut acc = 0;
         for (i, c) in self.counts.iter().enumerate() {
             acc += c;
             if acc >= target {
-                return i as f64;
+                return Some(i as f64);
             }
         }
-        (self.counts.len() - 1) as f64
+        Some((self.counts.len() - 1) as f64)
     }
 }
 
@@ -259,6 +329,11 @@ pub struct Integrals {
     minute_acc: u128,
     /// Highest one-minute mean of inside [vehicles].
     pub peak_minute_inside: f64,
+    /// ∫ inside dt and measured time per hour of day [vehicle·ms, ms].
+    pub hour_inside_ms: [u128; 24],
+    pub hour_ms: [i64; 24],
+    /// Most inside in each measured hour, by hour index since day 0.
+    pub hour_max: Vec<u32>,
 }
 
 impl Integrals {
@@ -277,12 +352,24 @@ impl Integrals {
         if t <= self.last {
             if t > self.warm {
                 self.max_inside = self.max_inside.max(inside);
+                self.hour_peak(t.0, inside);
             }
             return;
         }
         let from = self.last;
         self.last = t;
         self.max_inside = self.max_inside.max(inside);
+        // By hour of day.
+        let mut a = from.0;
+        while a < t.0 {
+            let hour = a.div_euclid(3_600_000);
+            let b = ((hour + 1) * 3_600_000).min(t.0);
+            let h = hour.rem_euclid(24) as usize;
+            self.hour_inside_ms[h] += inside as u128 * (b - a) as u128;
+            self.hour_ms[h] += b - a;
+            self.hour_peak(a, inside);
+            a = b;
+        }
         let dt = (t.0 - from.0) as u128;
         self.inside_ms += inside as u128 * dt;
         self.holds_ms += holds as u128 * dt;
@@ -312,6 +399,41 @@ impl Integrals {
     }
 }
 
+impl Integrals {
+    fn hour_peak(&mut self, at_ms: i64, inside: u32) {
+        let first = self.warm.0.div_euclid(3_600_000);
+        let i = (at_ms.div_euclid(3_600_000) - first).max(0) as usize;
+        if self.hour_max.len() <= i {
+            self.hour_max.resize(i + 1, 0);
+        }
+        self.hour_max[i] = self.hour_max[i].max(inside);
+    }
+
+    /// Mean and average-of-maxima occupancy per hour of day.
+    pub fn by_hour(&self, stalls: u32) -> ([Option<f64>; 24], [Option<f64>; 24]) {
+        let s = stalls.max(1) as f64;
+        let mut mean = [None; 24];
+        let mut max = [None; 24];
+        let first = self.warm.0.div_euclid(3_600_000);
+        for h in 0..24 {
+            if self.hour_ms[h] > 0 {
+                mean[h] = Some(self.hour_inside_ms[h] as f64 / self.hour_ms[h] as f64 / s);
+            }
+            let maxima: Vec<u32> = self
+                .hour_max
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| (first + *i as i64).rem_euclid(24) as usize == h)
+                .map(|(_, m)| *m)
+                .collect();
+            if !maxima.is_empty() {
+                max[h] = Some(maxima.iter().map(|&m| m as f64).sum::<f64>() / maxima.len() as f64 / s);
+            }
+        }
+        (mean, max)
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -338,18 +460,41 @@ mod test {
         i.observe(SimTime(330_000), 80, 0);
         assert_eq!(i.max_inside, 80);
         assert_eq!(i.peak_minute_inside, 30.0);
+        // All in hour 0: mean over the 270 measured seconds, max 80.
+        let (mean, max) = i.by_hour(100);
+        let m = (10.0 * 30.0 + 40.0 * 30.0 + 30.0 * 210.0) / 270.0 / 100.0;
+        assert!((mean[0].unwrap() - m).abs() < 1e-12);
+        assert_eq!(max[0], Some(0.8));
+        assert_eq!((mean[1], max[1]), (None, None));
+    }
+
+    #[test]
+    fn hours_split_across_days() {
+        let day = SimTime::MS_PER_DAY;
+        let mut i = Integrals::new(SimTime(day));
+        // 10 inside from 23:30 on day 1 to 00:30 on day 2, then 20 to 01:00.
+        i.observe(SimTime(day + 23 * 3_600_000 + 1_800_000), 0, 0);
+        i.observe(SimTime(2 * day + 1_800_000), 10, 0);
+        i.observe(SimTime(2 * day + 3_600_000), 20, 0);
+        let (mean, max) = i.by_hour(100);
+        assert_eq!(mean[23], Some(0.05));
+        // Hour 0: empty on day 1, 15 on average on day 2.
+        assert_eq!(mean[0], Some(0.075));
+        // Hour 0 of day 2 peaked at 20; hour 0 of day 1 (all zero) at 0.
+        assert_eq!(max[0], Some(0.1));
+        assert_eq!(max[23], Some(0.1));
     }
 
     #[test]
     fn wait_percentile() {
         let mut h = WaitHist::default();
-        assert_eq!((h.mean(), h.p95()), (0.0, 0.0));
+        assert_eq!((h.mean(), h.p95()), (None, None));
         for s in 1..=100 {
             h.add(s as f64);
         }
-        assert_eq!(h.p95(), 95.0);
-        assert!((h.mean() - 50.5).abs() < 1e-12);
+        assert_eq!(h.p95(), Some(95.0));
+        assert!((h.mean().unwrap() - 50.5).abs() < 1e-12);
         h.add(1e9);
-        assert_eq!(h.p95(), 96.0);
+        assert_eq!(h.p95(), Some(96.0));
     }
 }

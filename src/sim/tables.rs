@@ -60,6 +60,8 @@ pub fn summary_frame(summary: &Summary) -> PolarsResult<DataFrame> {
                 Column::new(k.into(), [n.to_string().parse::<f64>().unwrap_or(f64::NAN)])
             }
             Value::String(s) => Column::new(k.into(), [s]),
+            // An undefined rate: an empty cell.
+            Value::Null => Column::new(k.into(), [None::<f64>]),
             other => Column::new(k.into(), [other.to_string()]),
         })
         .collect();
@@ -94,6 +96,26 @@ pub fn series_frame(r: &RunResult, names: &[String]) -> PolarsResult<DataFrame> 
     DataFrame::new_infer_height(cols)
 }
 
+/// The hour-of-day table: one row per hour 0–23 (counts per measured day,
+/// waits and occupancy averaged; an undefined figure is null).
+pub fn hourly_frame(r: &RunResult) -> PolarsResult<DataFrame> {
+    let h = &r.hourly;
+    let days = h.days.max(1) as f64;
+    let per_day = |x: &[u64; 24]| x.iter().map(|&v| v as f64 / days).collect::<Vec<f64>>();
+    DataFrame::new_infer_height(vec![
+        Column::new("hour".into(), (0..24u32).collect::<Vec<u32>>()),
+        Column::new("arrivals_per_day".into(), per_day(&h.arrivals)),
+        Column::new("entries_per_day".into(), per_day(&h.entries)),
+        Column::new("turned_away_per_day".into(), per_day(&h.turned_away)),
+        Column::new("booking_attempts_per_day".into(), per_day(&h.booking_attempts)),
+        Column::new("booking_refusals_per_day".into(), per_day(&h.booking_refusals)),
+        Column::new("mean_wait_s".into(), h.mean_wait_s.to_vec()),
+        Column::new("p95_wait_s".into(), h.p95_wait_s.to_vec()),
+        Column::new("mean_occupancy".into(), h.mean_occupancy.to_vec()),
+        Column::new("max_occupancy".into(), h.max_occupancy.to_vec()),
+    ])
+}
+
 /// Writes `df` as `dir/stem.csv` and `dir/stem.parquet`.
 pub fn write_both(dir: &Path, stem: &str, df: &mut DataFrame) -> Result<(), String> {
     let csv = dir.join(format!("{stem}.csv"));
@@ -109,12 +131,14 @@ pub fn write_both(dir: &Path, stem: &str, df: &mut DataFrame) -> Result<(), Stri
     Ok(())
 }
 
-/// Writes `series.{csv,parquet}` and `summary.{csv,parquet}` into `dir`.
+/// Writes `series`, `summary` and `hourly` (CSV and Parquet) into `dir`.
 pub fn write_run(dir: &Path, r: &RunResult) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let names: Vec<String> = r.summary.entrances.iter().map(|e| e.name.clone()).collect();
     let mut series = series_frame(r, &names).map_err(|e| e.to_string())?;
     write_both(dir, "series", &mut series)?;
+    let mut hourly = hourly_frame(r).map_err(|e| e.to_string())?;
+    write_both(dir, "hourly", &mut hourly)?;
     let mut summary = summary_frame(&r.summary).map_err(|e| e.to_string())?;
     write_both(dir, "summary", &mut summary)
 }
