@@ -806,3 +806,22 @@ fn fulfilment_counts_the_wait() {
     assert!(strict.fulfilment_rate.unwrap() < 0.95, "{:?}", strict.fulfilment_rate);
     assert!(strict.reserved_mean_wait_s.unwrap() > 30.0);
 }
+
+/// Regression (found by the property test): a driver who came early is
+/// not sent again by a change asked for after they arrived.
+#[test]
+fn a_change_after_an_early_arrival_is_moot() {
+    let s = summary(&scenario(
+        "hospital",
+        &[
+            "days=2",
+            "demand.change=1",
+            "demand.cancel=0",
+            "booking.change_until_min=0",
+            "demand.arrival_offset_min={dist=\"constant\",value=-40}",
+            "demand.lead_time_min={dist=\"uniform\",low=50,high=60}",
+        ],
+    ));
+    assert!(s.conservation_ok && s.reconciled);
+    assert!(s.reserved_changed < s.booking_attempts);
+}

@@ -61,6 +61,9 @@ enum Top {
         /// No progress bar, no messages.
         #[arg(long)]
         quiet: bool,
+        /// Replace the results of another sweep found in --out.
+        #[arg(long)]
+        force: bool,
     },
     /// Merge the output directories of a sharded sweep into one.
     Merge {
@@ -68,17 +71,26 @@ enum Top {
         dirs: Vec<std::path::PathBuf>,
         #[arg(long, default_value = "sweep-out")]
         out: std::path::PathBuf,
+        /// Replace the results of another sweep found in --out.
+        #[arg(long)]
+        force: bool,
     },
     /// Find the smallest value of a knob whose 95 % CI meets every target.
     Plan {
         /// Scenario file (default: the embedded hospital scenario).
         file: Option<std::path::PathBuf>,
-        /// The integer scenario key to search, e.g. garage.reservable_stalls.
+        /// The numeric scenario key to vary, e.g. garage.reservable_stalls.
         #[arg(long)]
         knob: String,
-        /// A..=B
+        /// A..=B: the knob's values A, A+step, ... up to B.
         #[arg(long)]
         range: String,
+        /// Grid step (integer knobs: default 1; real knobs: required).
+        #[arg(long)]
+        step: Option<String>,
+        /// Write the evidence table here (CSV, or JSON for a .json name).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
         /// metric>=value or metric<=value (repeatable).
         #[arg(long = "target")]
         targets: Vec<String>,
@@ -137,8 +149,9 @@ pub fn main() -> i32 {
             threads,
             shard,
             quiet,
-        } => planner::sweep(file, out, threads, shard, quiet),
-        Top::Merge { dirs, out } => planner::merge(dirs, out),
+            force,
+        } => planner::sweep(file, out, threads, shard, quiet, force),
+        Top::Merge { dirs, out, force } => planner::merge(dirs, out, force),
         Top::Plot { dir } => parksim::plot::plot_dir(&dir).map(|files| {
             for f in files {
                 println!("{}", f.display());
@@ -149,11 +162,23 @@ pub fn main() -> i32 {
             file,
             knob,
             range,
+            step,
+            out,
             targets,
             replications,
             threads,
             sets,
-        } => planner::plan_cmd(file, knob, range, targets, replications, threads, sets),
+        } => planner::plan_cmd(
+            file,
+            knob,
+            range,
+            step,
+            targets,
+            replications,
+            threads,
+            sets,
+            out,
+        ),
         Top::Run {
             file,
             days,

@@ -1,7 +1,10 @@
 //! `parksim sweep`, `parksim merge`, `parksim plan`.
 
-use parksim::planner::output::{read_merge, write_all};
-use parksim::planner::plan::{PlanSpec, Target, plan};
+use parksim::planner::output::write_rows;
+use parksim::planner::output::{
+    merged_sweep, prepare_out, read_merge, write_all, write_provenance,
+};
+use parksim::planner::plan::{PlanSpec, Target, evidence_rows, plan};
 use parksim::planner::{Shard, Sweep, point_stats, run_sweep};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -55,11 +58,14 @@ pub fn sweep(
     threads: Option<usize>,
     shard: Option<Shard>,
     quiet: bool,
+    force: bool,
 ) -> Result<i32, String> {
     let text = std::fs::read_to_string(&file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let dir = file.parent().map(PathBuf::from).unwrap_or_default();
     let sweep = Sweep::from_toml(&text, &dir).map_err(|e| format!("{}: {e}", file.display()))?;
+    // Before the first run: `--out` must take the results.
+    prepare_out(&out, &sweep.fingerprint(), force).map_err(|e| e.to_string())?;
     let threads = threads_or_all(threads);
     if !quiet {
         eprintln!(
@@ -80,6 +86,7 @@ pub fn sweep(
         .map_err(|e| e.to_string())?;
     let secs = t.elapsed().as_secs_f64();
     write_all(&out, &runs)?;
+    write_provenance(&out, &sweep, shard, runs.len())?;
     plots(&out, quiet);
     if !quiet {
         eprintln!(
@@ -109,9 +116,15 @@ fn plots(out: &std::path::Path, quiet: bool) {
     }
 }
 
-pub fn merge(dirs: Vec<PathBuf>, out: PathBuf) -> Result<i32, String> {
+pub fn merge(dirs: Vec<PathBuf>, out: PathBuf, force: bool) -> Result<i32, String> {
     let runs = read_merge(&dirs)?;
+    let fingerprint = runs.first().map(|r| r.sweep.clone()).unwrap_or_default();
+    prepare_out(&out, &fingerprint, force).map_err(|e| e.to_string())?;
     write_all(&out, &runs)?;
+    if let Some(sweep) = merged_sweep(&dirs) {
+        write_provenance(&out, &sweep, None, runs.len())?;
+    }
+    plots(&out, true);
     eprintln!(
         "{} runs from {} directories, {} grid points; tables in {}",
         runs.len(),
@@ -127,65 +140,94 @@ pub fn plan_cmd(
     file: Option<PathBuf>,
     knob: String,
     range: String,
+    step: Option<String>,
     targets: Vec<String>,
     replications: u32,
     threads: Option<usize>,
     sets: Vec<String>,
+    out: Option<PathBuf>,
 ) -> Result<i32, String> {
     let (label, text) = super::scenario_text(&file)?;
-    let (lo, hi) = range
-        .split_once("..=")
-        .and_then(|(a, b)| Some((a.trim().parse::<i64>().ok()?, b.trim().parse::<i64>().ok()?)))
-        .ok_or_else(|| format!("--range `{range}`: expected A..=B with integers"))?;
     let targets: Vec<Target> = targets
         .iter()
         .map(|t| t.parse())
         .collect::<Result<_, _>>()?;
     if targets.is_empty() {
-        return Err("give at least one --target".into());
+        return Err(
+            "give at least one --target, e.g. --target \"booking_success_rate>=0.5\"".into(),
+        );
     }
+    // Before running: an --out that cannot be written would lose the table.
+    let created = match &out {
+        Some(o) => {
+            let existed = o.exists();
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(o)
+                .map_err(|e| {
+                    format!("cannot write --out {}: {e} (nothing was run)", o.display())
+                })?;
+            (!existed).then(|| o.clone())
+        }
+        None => None,
+    };
     let spec = PlanSpec {
         base_text: text,
         sets,
         knob: knob.clone(),
-        lo,
-        hi,
+        range,
+        step,
         targets: targets.clone(),
         replications,
         threads: threads_or_all(threads),
     };
-    let (answer, evidence) = plan(&spec).map_err(|e| format!("{label}: {e}"))?;
-    let mut sorted = evidence.clone();
-    sorted.sort_by_key(|e| e.value);
-    print!("{:>10}", knob.rsplit('.').next().unwrap_or(&knob));
+    let p = match plan(&spec) {
+        Ok(p) => p,
+        Err(e) => {
+            // No table: leave no empty file behind.
+            if let Some(o) = created {
+                let _ = std::fs::remove_file(o);
+            }
+            return Err(format!("{label}: {e}"));
+        }
+    };
+    let short = knob.rsplit('.').next().unwrap_or(&knob);
+    let w = short.len().max(8);
+    print!("{short:>w$}");
     for t in &targets {
-        print!("  {:>32}", t.to_string());
+        print!("  {:>40}", t.to_string());
     }
     println!("  meets");
-    for e in &sorted {
-        print!("{:>10}", e.value);
-        for (m, lo, hi, ok) in &e.targets {
+    for e in &p.evidence {
+        print!("{:>w$}", e.value.text);
+        for (s, ok) in &e.targets {
+            let cell = match (s.mean, s.ci_low, s.ci_high) {
+                (Some(m), Some(lo), Some(hi)) => format!("{m:.4} [{lo:.4}, {hi:.4}]"),
+                (Some(m), _, _) => format!("{m:.4} [n/a]"),
+                _ => "n/a".to_string(),
+            };
+            let n = if s.n < replications as usize {
+                format!(" ({} runs)", s.n)
+            } else {
+                String::new()
+            };
             print!(
-                "  {:>32}",
-                format!(
-                    "{m:.4} [{lo:.4}, {hi:.4}] {}",
-                    if *ok { "ok" } else { "no" }
-                )
+                "  {:>40}",
+                format!("{cell}{n} {}", if *ok { "ok" } else { "no" })
             );
         }
         println!("  {}", if e.meets { "yes" } else { "no" });
     }
-    match answer {
-        Some(v) => {
-            println!(
-                "answer: {knob} = {v} (smallest value in {lo}..={hi} whose 95 % CI meets every target; {} evaluations x {replications} replications)",
-                evidence.len()
-            );
-            Ok(0)
-        }
-        None => {
-            println!("answer: none — even {knob} = {hi} misses a target");
-            Ok(1)
-        }
+    for line in p.trend_lines(&targets) {
+        println!("{line}");
     }
+    for line in p.answer_lines(&targets) {
+        println!("{line}");
+    }
+    if let Some(o) = &out {
+        write_rows(o, &evidence_rows(&p, &targets))?;
+        println!("evidence table in {}", o.display());
+    }
+    Ok(if p.answer.is_some() { 0 } else { 1 })
 }

@@ -9,6 +9,12 @@
 //! executed with rayon and collected in index order; every statistic is
 //! reduced serially in that order.
 //!
+//! # Identity
+//! [`Sweep::expanded_toml`] writes the sweep with its base scenario
+//! inlined (`sweep.toml` in `--out`, runnable as it is); its SHA-1, the
+//! sweep's *fingerprint*, is stored in every run record, so `merge` can
+//! tell shards of one sweep from shards of another.
+//!
 //! # Memory
 //! Each run keeps only its [`Summary`] (no events, no series), so memory
 //! grows with the number of runs by a few kilobytes each.
@@ -29,6 +35,10 @@ pub struct SweepFile {
     /// embedded hospital scenario.
     #[serde(default)]
     pub base: Option<String>,
+    /// The base scenario's text itself (what `sweep.toml` in a sweep's
+    /// output holds); excludes `base`.
+    #[serde(default)]
+    pub base_scenario: Option<String>,
     #[serde(default = "one")]
     pub replications: u32,
     /// Seed of the whole sweep (each run's seed derives from it).
@@ -53,6 +63,8 @@ pub struct Sweep {
     pub replications: u32,
     pub seed: u64,
     pub keys: Vec<String>,
+    /// Each key's values as the sweep file lists them, in key order.
+    pub values: Vec<Vec<toml::Value>>,
     /// Each grid point's values, in key order.
     pub points: Vec<Vec<toml::Value>>,
 }
@@ -96,9 +108,15 @@ impl Sweep {
                 None => e.message().trim().to_string(),
             })
         })?;
-        let base_text = match f.base.as_deref() {
-            None | Some("default") => crate::scenario::DEFAULT.to_string(),
-            Some(p) => {
+        let base_text = match (f.base.as_deref(), f.base_scenario) {
+            (Some(_), Some(_)) => {
+                return Err(SweepError(
+                    "give `base` (a file) or `base_scenario` (its text), not both".into(),
+                ));
+            }
+            (_, Some(text)) => text,
+            (None | Some("default"), None) => crate::scenario::DEFAULT.to_string(),
+            (Some(p), None) => {
                 let path = dir.join(p);
                 std::fs::read_to_string(&path)
                     .map_err(|e| SweepError(format!("base `{}`: {e}", path.display())))?
@@ -127,11 +145,13 @@ impl Sweep {
                 })
                 .collect();
         }
+        let values = keys.iter().map(|k| f.grid[k].clone()).collect();
         let sweep = Sweep {
             base_text,
             replications: f.replications,
             seed: f.seed,
             keys,
+            values,
             points,
         };
         for i in 0..sweep.points.len() {
@@ -140,6 +160,39 @@ impl Sweep {
                 .map_err(|e| SweepError(format!("grid point {} ({}): {e}", i, sweep.label(i))))?;
         }
         Ok(sweep)
+    }
+
+    /// The sweep as one self-contained file: `replications`, `seed`, the
+    /// base scenario's text as `base_scenario`, and the grid. Reading it
+    /// back with [`Sweep::from_toml`] gives the same sweep (and the same
+    /// text again).
+    pub fn expanded_toml(&self) -> String {
+        let mut grid = toml::Table::new();
+        for (k, vs) in self.keys.iter().zip(&self.values) {
+            grid.insert(k.clone(), toml::Value::Array(vs.clone()));
+        }
+        let mut t = toml::Table::new();
+        t.insert(
+            "replications".into(),
+            toml::Value::Integer(i64::from(self.replications)),
+        );
+        // A sweep file's seed is a TOML integer, so it fits an i64.
+        t.insert(
+            "seed".into(),
+            toml::Value::Integer(i64::try_from(self.seed).unwrap_or(i64::MAX)),
+        );
+        t.insert(
+            "base_scenario".into(),
+            toml::Value::String(self.base_text.clone()),
+        );
+        t.insert("grid".into(), toml::Value::Table(grid));
+        toml::to_string(&t).unwrap_or_default()
+    }
+
+    /// SHA-1 of [`Sweep::expanded_toml`], in hex: the sweep's identity.
+    pub fn fingerprint(&self) -> String {
+        use sha1::Digest;
+        hex::encode(sha1::Sha1::digest(self.expanded_toml().as_bytes()))
     }
 
     /// Runs in the sweep.
@@ -165,7 +218,7 @@ impl Sweep {
             .zip(&self.points[p])
             .map(|(k, v)| set_arg(k, v))
             .collect();
-        let mut s = Scenario::from_toml_with_overrides(&self.base_text, &sets).map_err(|e| {
+        let mut s = Scenario::from_toml_with(&self.base_text, &sets, "the sweep's grid").map_err(|e| {
             e.iter()
                 .map(|x| x.to_string())
                 .collect::<Vec<_>>()
@@ -180,6 +233,10 @@ impl Sweep {
 /// One run's record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// The fingerprint of the sweep the run belongs to
+    /// ([`Sweep::fingerprint`]; empty in files written before it existed).
+    #[serde(default)]
+    pub sweep: String,
     pub run: usize,
     pub point: usize,
     pub replication: u32,
@@ -228,6 +285,7 @@ pub fn run_sweep(
         .map_err(|e| SweepError(e.to_string()))?;
     let done = AtomicUsize::new(0);
     let n = mine.len();
+    let fingerprint = sweep.fingerprint();
     let results: Vec<Result<RunRecord, SweepError>> = pool.install(|| {
         mine.par_iter()
             .map(|&i| {
@@ -238,6 +296,7 @@ pub fn run_sweep(
                     .map_err(|e| SweepError(format!("run {i}: {e}")))?;
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, n);
                 Ok(RunRecord {
+                    sweep: fingerprint.clone(),
                     run: i,
                     point: p,
                     replication: r,
@@ -256,64 +315,14 @@ pub fn run_sweep(
     results.into_iter().collect()
 }
 
-/// The metrics the summary table aggregates.
-pub const KEY_METRICS: [&str; 7] = [
-    "fulfilment_rate",
-    "blocking_rate",
-    "mean_wait_s",
-    "p95_wait_s",
-    "max_queue",
-    "revenue",
-    "time_share_full",
-];
-
-/// A metric of a summary by name (`time_share_full` and the like included).
+/// A metric of a summary by name (`time_share_full` and the like
+/// included): `None` when the summary has no such key or the metric is
+/// undefined (`null`) in it. Booleans read as 0 or 1.
 pub fn metric(s: &Summary, name: &str) -> Option<f64> {
     crate::sim::tables::flatten(s)
         .into_iter()
         .find(|(k, _)| k == name)
-        .and_then(|(_, v)| {
-            v.as_f64()
-                .or_else(|| v.as_bool().map(|b| f64::from(u8::from(b))))
-        })
-}
-
-/// Two-sided 95 % Student t quantile for `df` degrees of freedom.
-pub fn t975(df: usize) -> f64 {
-    const T: [f64; 10] = [
-        f64::NAN,
-        12.706,
-        4.303,
-        3.182,
-        2.776,
-        2.571,
-        2.447,
-        2.365,
-        2.306,
-        2.262,
-    ];
-    if df < T.len() {
-        return T[df];
-    }
-    // Cornish-Fisher expansion around z = 1.959964 (error < 1e-3 for df >= 10).
-    let z: f64 = 1.959_964;
-    let d = df as f64;
-    z + (z.powi(3) + z) / (4.0 * d)
-        + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
-}
-
-/// Mean, sample standard deviation and 95 % CI half-width of `xs`.
-pub fn mean_sd_ci(xs: &[f64]) -> (f64, f64, f64) {
-    let n = xs.len();
-    if n == 0 {
-        return (f64::NAN, f64::NAN, f64::NAN);
-    }
-    let m = xs.iter().sum::<f64>() / n as f64;
-    if n == 1 {
-        return (m, f64::NAN, f64::NAN);
-    }
-    let sd = (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
-    (m, sd, t975(n - 1) * sd / (n as f64).sqrt())
+        .and_then(|(_, v)| stats::value(&v))
 }
 
 /// One grid point's statistics.
@@ -322,33 +331,59 @@ pub struct PointStats {
     pub point: usize,
     pub grid: Vec<(String, String)>,
     pub runs: usize,
-    /// Per metric of [`KEY_METRICS`]: (mean, sd, ci half-width).
-    pub metrics: Vec<(String, f64, f64, f64)>,
+    /// Per metric (every numeric key of the runs' summaries, in the order
+    /// of the first run; see [`stats`]): its statistics.
+    pub metrics: Vec<(String, Stat)>,
 }
 
-/// Statistics per grid point, from runs sorted by index.
+impl PointStats {
+    /// The statistics of metric `name`.
+    pub fn get(&self, name: &str) -> Option<&Stat> {
+        self.metrics.iter().find(|(k, _)| k == name).map(|(_, s)| s)
+    }
+}
+
+/// Statistics per grid point, from runs sorted by index. Every point has
+/// the same metrics (those of all runs together), so the summary table
+/// has one set of columns.
 pub fn point_stats(runs: &[RunRecord]) -> Vec<PointStats> {
-    let mut by_point: BTreeMap<usize, Vec<&RunRecord>> = BTreeMap::new();
-    for r in runs {
-        by_point.entry(r.point).or_default().push(r);
+    let flat: Vec<Vec<(String, serde_json::Value)>> = runs
+        .iter()
+        .map(|r| crate::sim::tables::flatten(&r.summary))
+        .collect();
+    let keys = stats::metric_keys(flat.iter().map(|f| f.as_slice()));
+    let mut by_point: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        by_point.entry(r.point).or_default().push(i);
     }
     by_point
         .into_iter()
-        .map(|(point, rs)| PointStats {
-            point,
-            grid: rs[0].grid.clone(),
-            runs: rs.len(),
-            metrics: KEY_METRICS
+        .map(|(point, idx)| {
+            let lookup: Vec<BTreeMap<&str, &serde_json::Value>> = idx
                 .iter()
-                .map(|m| {
-                    let xs: Vec<f64> = rs.iter().filter_map(|r| metric(&r.summary, m)).collect();
-                    let (mean, sd, h) = mean_sd_ci(&xs);
-                    (m.to_string(), mean, sd, h)
-                })
-                .collect(),
+                .map(|&i| flat[i].iter().map(|(k, v)| (k.as_str(), v)).collect())
+                .collect();
+            PointStats {
+                point,
+                grid: runs[idx[0]].grid.clone(),
+                runs: idx.len(),
+                metrics: keys
+                    .iter()
+                    .map(|k| {
+                        let xs: Vec<f64> = lookup
+                            .iter()
+                            .filter_map(|m| m.get(k.as_str()).and_then(|v| v.as_f64()))
+                            .collect();
+                        (k.clone(), Stat::of(k, &xs))
+                    })
+                    .collect(),
+            }
         })
         .collect()
 }
 
 pub mod output;
 pub mod plan;
+pub mod stats;
+
+pub use stats::{Stat, is_rate, mean_sd_ci, t975};

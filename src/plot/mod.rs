@@ -3,10 +3,13 @@
 //! - a run (`series.csv` + `summary.csv`): queue length over the day per
 //!   entrance (mean across days and a 90 % band, the priority window
 //!   shaded), and occupancy over the day with the saturation bands;
-//! - a sweep (`summary.csv` with grid columns): fulfilment rate and p95
-//!   wait against the first swept parameter, one line per value of the
-//!   second, with 95 % CI bars; and a heatmap over the first two swept
-//!   parameters.
+//! - a sweep (`summary.csv` with grid columns): booking success, blocking
+//!   (of walk-ins, `walkin_blocking_rate`, where the summary has it, else
+//!   of all general-class arrivals, `blocking_rate`), p95 entrance wait and
+//!   fulfilment against the first swept parameter, one line per value of
+//!   the second, with 95 % CI bars; and heatmaps of the first three over
+//!   the first two swept parameters. A metric the table lacks is skipped;
+//!   an undefined mean (empty cell) leaves a gap.
 //!
 //! Text needs a TrueType font: DejaVu Sans from the system
 //! (`fonts-dejavu-core`), loaded once.
@@ -405,13 +408,12 @@ where
     let (xmin, xmax) = fin(&xs)
         .iter()
         .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-    let ymax = fin(&hi)
+    let top = fin(&hi)
         .iter()
         .chain(fin(&mean).iter())
         .cloned()
-        .fold(0.0, f64::max)
-        * 1.1
-        + 1e-9;
+        .fold(0.0, f64::max);
+    let ymax = if top > 0.0 { top * 1.1 } else { 1.0 };
     let pad = ((xmax - xmin) * 0.05).max(0.5);
     let mut chart = ChartBuilder::on(root)
         .caption(format!("{ylabel} by {x}"), ("sans-serif", 22))
@@ -431,7 +433,7 @@ where
     for (i, k) in keys.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let mut pts: Vec<(f64, f64, f64, f64)> = (0..xs.len())
-            .filter(|&j| &groups[j] == k)
+            .filter(|&j| &groups[j] == k && xs[j].is_finite() && mean[j].is_finite())
             .map(|j| (xs[j], mean[j], lo[j], hi[j]))
             .collect();
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -452,7 +454,7 @@ where
         chart
             .draw_series(
                 pts.iter()
-                    .filter(|p| p.2.is_finite())
+                    .filter(|p| p.2.is_finite() && p.3.is_finite())
                     .map(|p| ErrorBar::new_vertical(p.0, p.2, p.1, p.3, color.filled(), 8)),
             )
             .map_err(err)?;
@@ -509,6 +511,10 @@ where
         .filter(|c| c.1 > 0)
         .map(|c| c.0 / c.1 as f64)
         .collect();
+    if vals.is_empty() {
+        // Nothing defined to colour (plotters would loop on an empty scale).
+        return Err(format!("{metric}: no defined value to draw"));
+    }
     let (mut vmin, mut vmax) = vals
         .iter()
         .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
@@ -636,11 +642,9 @@ pub fn plot_sweep(dir: &Path) -> Result<Vec<PathBuf>, String> {
         return Err("no numeric swept parameter to plot against".into());
     };
     let by = grid.iter().find(|c| **c != x).cloned();
+    let metrics = sweep_metrics(&df);
     let mut out = Vec::new();
-    for (metric, label) in [
-        ("fulfilment_rate", "fulfilment rate [share]"),
-        ("p95_wait_s", "p95 entrance wait [s]"),
-    ] {
+    for (metric, label) in &metrics {
         let stem = format!("{metric}_by_{}", x.replace('.', "_"));
         out.extend(both(
             dir,
@@ -651,7 +655,7 @@ pub fn plot_sweep(dir: &Path) -> Result<Vec<PathBuf>, String> {
         )?);
     }
     if let Some(y) = &by {
-        for metric in ["fulfilment_rate", "p95_wait_s"] {
+        for (metric, _) in metrics.iter().filter(|(m, _)| *m != "fulfilment_rate") {
             let stem = format!(
                 "heatmap_{metric}_{}_{}",
                 x.replace('.', "_"),
@@ -667,6 +671,37 @@ pub fn plot_sweep(dir: &Path) -> Result<Vec<PathBuf>, String> {
         }
     }
     Ok(out)
+}
+
+/// The metrics a sweep's plots show, with their axis labels: those of
+/// the module doc whose `<metric>_mean` column `df` has with at least one
+/// defined value (a sweep without bookings has no booking success).
+pub fn sweep_metrics(df: &DataFrame) -> Vec<(&'static str, &'static str)> {
+    let has =
+        |m: &str| col_f64(df, &format!("{m}_mean")).is_ok_and(|v| v.iter().any(|x| x.is_finite()));
+    let blocking = if has("walkin_blocking_rate") {
+        (
+            "walkin_blocking_rate",
+            "walk-in blocking [share turned away]",
+        )
+    } else {
+        (
+            "blocking_rate",
+            "blocking [share of general arrivals turned away]",
+        )
+    };
+    [
+        (
+            "booking_success_rate",
+            "booking success [share of attempts]",
+        ),
+        blocking,
+        ("p95_wait_s", "p95 entrance wait [s]"),
+        ("fulfilment_rate", "fulfilment [share of reserved arrivals]"),
+    ]
+    .into_iter()
+    .filter(|(m, _)| has(m))
+    .collect()
 }
 
 /// `parksim plot DIR`: a run's plots or a sweep's, by what `DIR` holds.

@@ -578,6 +578,16 @@ impl Scenario {
         text: &str,
         sets: &[String],
     ) -> Result<Scenario, Vec<ScenarioError>> {
+        Scenario::from_toml_with(text, sets, "--set")
+    }
+
+    /// [`from_toml_with_overrides`](Self::from_toml_with_overrides) with the
+    /// overrides' origin named in messages (`"--set"`, `"the sweep's grid"`).
+    pub fn from_toml_with(
+        text: &str,
+        sets: &[String],
+        origin: &str,
+    ) -> Result<Scenario, Vec<ScenarioError>> {
         let mut doc: toml::Table = toml::from_str(text).map_err(|e| {
             vec![ScenarioError {
                 key: String::new(),
@@ -591,7 +601,7 @@ impl Scenario {
                 return Err(vec![ScenarioError {
                     key: set.clone(),
                     line: None,
-                    message: "--set needs key=value".into(),
+                    message: format!("{origin} needs key=value"),
                 }]);
             };
             let key = key.trim();
@@ -606,7 +616,7 @@ impl Scenario {
                 vec![ScenarioError {
                     key: key.to_string(),
                     line: None,
-                    message: format!("{m} (from --set {set})"),
+                    message: format!("{m} (from {origin} {set})"),
                 }]
             })?;
             set_keys.push((key.to_string(), set.clone()));
@@ -619,7 +629,7 @@ impl Scenario {
                 Some((_, set)) => ScenarioError {
                     key: key.to_string(),
                     line: None,
-                    message: format!("{message} (from --set {set})"),
+                    message: format!("{message} (from {origin} {set})"),
                 },
                 None => ScenarioError {
                     key: key.to_string(),

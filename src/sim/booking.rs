@@ -51,6 +51,8 @@ pub struct Resv {
     /// Bumped when a change moves the lock: older locks are stale.
     pub lock_gen: u32,
     pub state: ResvState,
+    /// The driver has come (or the time to come has passed).
+    pub arrived: bool,
     /// Its booked time falls in the measured days.
     pub counted: bool,
     pub plan: BookerPlan,

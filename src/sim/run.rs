@@ -508,6 +508,7 @@ impl<'a> Sim<'a> {
                         arrival_gen: 0,
                         lock_gen: 0,
                         state: ResvState::Planned,
+                        arrived: false,
                         counted: booked >= self.warm,
                         plan,
                     });
@@ -726,6 +727,11 @@ impl<'a> Sim<'a> {
             return; // moved by a change
         }
         let d = r.driver;
+        if r.state != ResvState::Held {
+            // Here (or not coming): a change asked for later is moot.
+            self.resvs[i].arrived = true;
+        }
+        let r = &self.resvs[i];
         match r.state {
             ResvState::Locked => self.arrive(t, d, None, Some(i)),
             // Refused: a general driver, if they come at all.
@@ -1144,9 +1150,10 @@ impl<'a> Sim<'a> {
     /// driver comes at the new time whatever the garage answers.
     fn change(&mut self, t: SimTime, i: usize) {
         let r = &self.resvs[i];
-        let (Some((_, shift)), ResvState::Held | ResvState::Locked) = (r.plan.change, r.state)
+        let (Some((_, shift)), ResvState::Held | ResvState::Locked, false) =
+            (r.plan.change, r.state, r.arrived)
         else {
-            return;
+            return; // an early driver is already here: nothing to move
         };
         let counted = u64::from(r.counted);
         if !self.policy.may_change(t, r.booked) {
