@@ -682,12 +682,17 @@ fn a_target_that_is_not_monotone_in_the_knob() {
 
 #[test]
 fn blocking_grows_with_reservable_stalls_and_plan_reads_it_as_such() {
-    // The hospital garage: reserving stalls takes them from walk-ins. The
-    // threshold is set between what 0 and 150 reservable stalls show, so
-    // the test holds whatever the scenario's calibration.
+    // The hospital garage under load (2.5-hour stays) with the pool set
+    // aside: reserving stalls takes them from walk-ins. The threshold is
+    // set between what 0 and 150 reservable stalls show, so the test holds
+    // whatever the scenario's calibration.
     let base = |target: &str| PlanSpec {
         base_text: parksim::scenario::DEFAULT.to_string(),
-        sets: vec!["days=3".into()],
+        sets: vec![
+            "days=3".into(),
+            "demand.stay_min={dist=\"lognormal\",mean=150,sd=90}".into(),
+            "garage.pool=\"protected\"".into(),
+        ],
         knob: "garage.reservable_stalls".into(),
         range: "0..=150".into(),
         step: Some("50".into()),
