@@ -60,7 +60,14 @@ impl Wire {
             })
             .collect();
         assert_eq!(frames.len() as u64, res.summary.frames_sent_total);
-        (Wire { frames, signed, bytes }, res.summary.frames_sent_total)
+        (
+            Wire {
+                frames,
+                signed,
+                bytes,
+            },
+            res.summary.frames_sent_total,
+        )
     }
 
     /// Sign and verify every signed `data`, CRC every frame at both ends.
@@ -105,7 +112,11 @@ impl Timed {
         let mut v = self.secs.clone();
         v.sort_by(f64::total_cmp);
         let n = v.len();
-        if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
     }
 }
 
@@ -118,7 +129,10 @@ fn time<T>(f: impl FnOnce() -> T) -> f64 {
 /// SimPy's own timing of the month (the script prints `sim_s=…`).
 fn simpy(python: &str) -> Option<f64> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/month/month_simpy.py");
-    let out = std::process::Command::new(python).arg(script).output().ok()?;
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().find_map(|l| l.strip_prefix("sim_s="))?;
     line.trim().parse().ok()
@@ -159,10 +173,14 @@ fn only(name: &str) {
 /// Runs `--only NAME` in a child process and reads its `secs=`.
 fn child(name: &str) -> f64 {
     let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe).args(["--only", name]).output().unwrap();
+    let out = std::process::Command::new(exe)
+        .args(["--only", name])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let secs = text.lines().find_map(|l| l.strip_prefix("secs="));
-    secs.and_then(|s| s.trim().parse().ok()).unwrap_or_else(|| panic!("--only {name}: {text}"))
+    secs.and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| panic!("--only {name}: {text}"))
 }
 
 fn main() {
@@ -175,9 +193,14 @@ fn main() {
     let rounds: usize = if smoke {
         1
     } else {
-        std::env::var("PARKSIM_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5)
+        std::env::var("PARKSIM_ROUNDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(5)
     };
-    let python = std::env::var("PARKSIM_SIMPY").ok().filter(|s| !s.is_empty());
+    let python = std::env::var("PARKSIM_SIMPY")
+        .ok()
+        .filter(|s| !s.is_empty());
 
     let month_off = scenario(MONTH, &["network.frames=false"]);
     let month_on = scenario(MONTH, &[]);
@@ -219,7 +242,10 @@ fn main() {
         "floor of the day's frames",
     ]
     .into_iter()
-    .map(|name| Timed { name, secs: Vec::new() })
+    .map(|name| Timed {
+        name,
+        secs: Vec::new(),
+    })
     .collect();
     let n = t.len();
     for r in 0..rounds {
@@ -270,12 +296,27 @@ fn main() {
     let m = |i: usize| t[i].median();
     println!("\nratios (targets):");
     if !t[0].secs.is_empty() {
-        println!("  SimPy month / parksim month frames on  = {:.2}", m(0) / m(3));
-        println!("  SimPy month / parksim month frames off = {:.1}", m(0) / m(2));
+        println!(
+            "  SimPy month / parksim month frames on  = {:.2}",
+            m(0) / m(3)
+        );
+        println!(
+            "  SimPy month / parksim month frames off = {:.1}",
+            m(0) / m(2)
+        );
     }
-    println!("  T1 hospital day frames on / its floor = {:.2} (target <= 2.0)", m(6) / m(7));
-    println!("  T1 month frames on / its floor        = {:.2} (target <= 2.0)", m(3) / m(4));
-    println!("  T2 month frames off / bare DES month  = {:.2} (target <= 3.0)", m(2) / m(1));
+    println!(
+        "  T1 hospital day frames on / its floor = {:.2} (target <= 2.0)",
+        m(6) / m(7)
+    );
+    println!(
+        "  T1 month frames on / its floor        = {:.2} (target <= 2.0)",
+        m(3) / m(4)
+    );
+    println!(
+        "  T2 month frames off / bare DES month  = {:.2} (target <= 3.0)",
+        m(2) / m(1)
+    );
     println!(
         "  T3 (estimate from one day, no per-run set-up) 10,000 hospital garage-days frames off on 2 cores = {:.1} s (target <= 20 s)",
         m(5) * 10_000.0 / 2.0

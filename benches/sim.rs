@@ -26,7 +26,11 @@ fn bench(c: &mut Criterion) {
     });
     // The same day with 6001 sent at the booking moment (the workload of
     // the earlier default, for like-for-like comparisons).
-    let at_booking = scenario(&["days=1", "warmup_days=0", "booking.lock_ahead_min=\"at_booking\""]);
+    let at_booking = scenario(&[
+        "days=1",
+        "warmup_days=0",
+        "booking.lock_ahead_min=\"at_booking\"",
+    ]);
     g.bench_function("hospital_day_with_frames_at_booking", |b| {
         b.iter(|| run(black_box(&at_booking), RunOptions::default()).unwrap())
     });

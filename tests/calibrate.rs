@@ -56,7 +56,11 @@ fn birmingham_cleaning_counts_match_the_known_faults() {
         neg += o.cleaning.negative;
         rows += o.cleaning.rows;
         assert_eq!(o.cleaning.rows + o.cleaning.other, 35_717);
-        assert!(o.samples.iter().all(|s| s.used >= 0.0 && s.used <= o.capacity as f64));
+        assert!(
+            o.samples
+                .iter()
+                .all(|s| s.used >= 0.0 && s.used <= o.capacity as f64)
+        );
     }
     // shared/data/README.md: 216 exact duplicates, 12 negative values,
     // 373 rows above capacity (of which a few are also duplicates).
@@ -89,7 +93,10 @@ fn birmingham_fit_holds_on_held_out_days() {
     let base = Scenario::from_toml(DEFAULT).unwrap();
     assert_eq!(cal.scenario.fees, base.fees);
     assert_eq!(cal.scenario.flow_control, base.flow_control);
-    assert_eq!(cal.scenario.demand.reserved_share, base.demand.reserved_share);
+    assert_eq!(
+        cal.scenario.demand.reserved_share,
+        base.demand.reserved_share
+    );
 
     let held_p = Profile::of(&held.samples, 577, cal.kind);
     let fits = evaluate(&cal.scenario, &[&cal.target, &held_p], &opts).unwrap();
@@ -103,7 +110,10 @@ fn birmingham_fit_holds_on_held_out_days() {
     );
     assert!(fit < 0.03, "fitted days RMSE {fit}");
     assert!(hold < 0.10, "held-out RMSE {hold}");
-    assert!(hold < base_hold / 3.0, "held out {hold} vs base {base_hold}");
+    assert!(
+        hold < base_hold / 3.0,
+        "held out {hold} vs base {base_hold}"
+    );
     // Deterministic: the same calibration again gives the same file.
     let again = calibrate(DEFAULT, &fit_obs, &opts).unwrap();
     assert_eq!(again.toml, cal.toml);
@@ -187,7 +197,10 @@ fn calibrates_from_a_platform_database() {
     eprintln!("platform database written in {:?}", t0.elapsed());
 
     let obs = observed::read_platform_db(&db, PARK, None).unwrap();
-    assert_eq!(obs.capacity, 150, "used + unused + reserved of the 5003 count");
+    assert_eq!(
+        obs.capacity, 150,
+        "used + unused + reserved of the 5003 count"
+    );
     assert_eq!(obs.days().len(), 3);
     assert!(obs.samples.len() >= 140);
     let measured = parksim::calibrate::fit::Stay::measured(&obs.stays_min).unwrap();
@@ -199,7 +212,11 @@ fn calibrates_from_a_platform_database() {
         ..Options::default()
     };
     let cal = calibrate(DEFAULT, &obs, &opts).unwrap();
-    assert_eq!(cal.kind, ProfileKind::Daily, "three days: no weekday profile");
+    assert_eq!(
+        cal.kind,
+        ProfileKind::Daily,
+        "three days: no weekday profile"
+    );
     assert_eq!(cal.stay_source, StaySource::Measured);
     let base = with_capacity(&Scenario::from_toml(DEFAULT).unwrap(), 150);
     let base_fit = evaluate(&base, &[&cal.target], &opts).unwrap().remove(0);
@@ -213,7 +230,14 @@ fn calibrates_from_a_platform_database() {
     assert!(cal.fit.mean < 0.05, "{}", cal.fit.mean);
     assert!(cal.fit.mean < base_fit.mean / 2.0);
     // About 0.35 × 1,488 vehicles a day came.
-    let daily: f64 = cal.scenario.demand.arrivals_per_hour.as_ref().unwrap().iter().sum();
+    let daily: f64 = cal
+        .scenario
+        .demand
+        .arrivals_per_hour
+        .as_ref()
+        .unwrap()
+        .iter()
+        .sum();
     assert!((450.0..700.0).contains(&daily), "{daily}");
 
     // The command line on the same database.
@@ -221,13 +245,28 @@ fn calibrates_from_a_platform_database() {
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_parksim"))
         .args(["calibrate", "--db"])
         .arg(&db)
-        .args(["--park-code", PARK, "--replications", "2", "--sim-days", "3", "--out"])
+        .args([
+            "--park-code",
+            PARK,
+            "--replications",
+            "2",
+            "--sim-days",
+            "3",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
-    assert!(stdout.contains("RMSE of occupancy share by time of day"), "{stdout}");
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("RMSE of occupancy share by time of day"),
+        "{stdout}"
+    );
     let written = std::fs::read_to_string(&out).unwrap();
     assert!(written.starts_with("# Calibrated by `parksim calibrate --db"));
     let scn = Scenario::from_toml(&written).unwrap();
@@ -251,15 +290,35 @@ fn bad_csv_input_is_an_error_with_its_line() {
         ("", None, "nothing to fit"),
         ("\n\n", None, "nothing to fit"),
         ("A,100,10\n", None, "line 1: expected 4 fields"),
-        ("A,100,10,2016-10-04 08:00:00\nA,x,10,2016-10-04 08:30:00\n", None, "line 2: capacity `x`"),
-        ("A,100,1.5,2016-10-04 08:00:00\n", None, "line 1: occupancy `1.5`"),
+        (
+            "A,100,10,2016-10-04 08:00:00\nA,x,10,2016-10-04 08:30:00\n",
+            None,
+            "line 2: capacity `x`",
+        ),
+        (
+            "A,100,1.5,2016-10-04 08:00:00\n",
+            None,
+            "line 1: occupancy `1.5`",
+        ),
         ("A,100,10,2016-13-04 08:00:00\n", None, "line 1:"),
         ("A,100,10,yesterday\n", None, "line 1:"),
-        (",100,10,2016-10-04 08:00:00\n", None, "line 1: empty SystemCodeNumber"),
-        ("A,100,-1,2016-10-04 08:00:00\n", None, "no usable rows for A"),
+        (
+            ",100,10,2016-10-04 08:00:00\n",
+            None,
+            "line 1: empty SystemCodeNumber",
+        ),
+        (
+            "A,100,-1,2016-10-04 08:00:00\n",
+            None,
+            "no usable rows for A",
+        ),
         ("A,0,1,2016-10-04 08:00:00\n", None, "capacity 0"),
         (good, Some("B"), "no garage `B` in the data; it has: A"),
-        ("A,1,0,2016-10-04 08:00:00\nB,1,0,2016-10-04 08:00:00\n", None, "choose one with --garage: A, B"),
+        (
+            "A,1,0,2016-10-04 08:00:00\nB,1,0,2016-10-04 08:00:00\n",
+            None,
+            "choose one with --garage: A, B",
+        ),
     ];
     for (text, garage, want) in cases {
         let e = parse(text, *garage).unwrap_err().to_string();
@@ -272,13 +331,25 @@ fn bad_csv_input_is_an_error_with_its_line() {
 #[test]
 fn bad_databases_are_errors() {
     let dir = temp_dir("baddb");
-    let e = |p: &Path, code: &str| observed::read_platform_db(p, code, None).unwrap_err().to_string();
+    let e = |p: &Path, code: &str| {
+        observed::read_platform_db(p, code, None)
+            .unwrap_err()
+            .to_string()
+    };
     let missing = dir.join("missing.db");
     assert!(e(&missing, PARK).contains("no such database file"));
     assert!(!missing.exists(), "reading never creates a database");
     let junk = dir.join("junk.db");
-    std::fs::write(&junk, b"this is not SQLite, not at all; it is long enough to look like a header").unwrap();
-    assert!(e(&junk, PARK).contains("not a readable platform database"), "{}", e(&junk, PARK));
+    std::fs::write(
+        &junk,
+        b"this is not SQLite, not at all; it is long enough to look like a header",
+    )
+    .unwrap();
+    assert!(
+        e(&junk, PARK).contains("not a readable platform database"),
+        "{}",
+        e(&junk, PARK)
+    );
     let other = dir.join("other.db");
     rusqlite_like_empty(&other);
     assert!(e(&other, PARK).contains("no `records` table"));
@@ -288,7 +359,9 @@ fn bad_databases_are_errors() {
     {
         use parksim::net::store::{Policy, Row, Store};
         let mut st = SqliteStore::open(&one).unwrap();
-        let body = format!(r#"{{"parkCode":"{PARK}","reservedStalls":0,"unusedStalls":90,"usedStalls":10}}"#);
+        let body = format!(
+            r#"{{"parkCode":"{PARK}","reservedStalls":0,"unusedStalls":90,"usedStalls":10}}"#
+        );
         st.persist(
             "garage-1",
             &[Row {
@@ -303,7 +376,11 @@ fn bad_databases_are_errors() {
         .unwrap();
     }
     assert!(e(&one, "nope").contains(&format!("no garage `nope` in the data; it has: {PARK}")));
-    assert!(e(&one, PARK).contains("a calibration needs a series"), "{}", e(&one, PARK));
+    assert!(
+        e(&one, PARK).contains("a calibration needs a series"),
+        "{}",
+        e(&one, PARK)
+    );
 }
 
 /// An SQLite database without the platform's table.
@@ -323,14 +400,24 @@ fn the_command_line_refuses_bad_input_with_a_message() {
             .args(args)
             .output()
             .unwrap();
-        (o.status.code(), String::from_utf8_lossy(&o.stderr).to_string())
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
     };
     let out = dir.join("s.toml");
     let out = out.to_str().unwrap();
     let (code, err) = run(&[bad.to_str().unwrap(), "--out", out]);
     assert_eq!(code, Some(1));
     assert!(err.contains("line 2: expected 4 fields"), "{err}");
-    let (code, err) = run(&["--db", dir.join("none.db").to_str().unwrap(), "--park-code", "X", "--out", out]);
+    let (code, err) = run(&[
+        "--db",
+        dir.join("none.db").to_str().unwrap(),
+        "--park-code",
+        "X",
+        "--out",
+        out,
+    ]);
     assert_eq!(code, Some(1));
     assert!(err.contains("no such database file"), "{err}");
     let (code, err) = run(&["--out", out]);

@@ -672,13 +672,20 @@ fn a_protected_pool_is_set_aside_for_bookings() {
         }
         while step(&mut e, now, GEN).starts_with('G') {}
         let s = e.snapshot();
-        assert_eq!((s.used, s.general_inside), (general_max, general_max), "{pool:?}");
+        assert_eq!(
+            (s.used, s.general_inside),
+            (general_max, general_max),
+            "{pool:?}"
+        );
         if pool == PoolPolicy::Protected {
             assert_eq!(step(&mut e, now, GEN), "wait NoFreeStall");
             assert_eq!((s.unused, s.general_room), (20, 0));
             // Bookings still get the pool, and their vehicles enter.
             for i in 1..=20 {
-                assert_eq!(book_now(&mut e, now, &format!("B{i}"), &format!("R{i}")).0, 0);
+                assert_eq!(
+                    book_now(&mut e, now, &format!("B{i}"), &format!("R{i}")).0,
+                    0
+                );
                 arrive(&mut e, now, RES, &format!("R{i}"));
                 assert_eq!(step(&mut e, now, RES), format!("R{i}"));
             }
@@ -706,7 +713,10 @@ fn staff_release_a_car_the_control_list_holds() {
     assert_eq!(step(&mut e, now, GEN), "L1");
     e.handle(now, sheet("S1", "L1", 2, None, mins(now, 600), 1))
         .unwrap();
-    assert!(matches!(exit(&mut e, mins(now, 5), "L1"), Reply::ExitRefused { .. }));
+    assert!(matches!(
+        exit(&mut e, mins(now, 5), "L1"),
+        Reply::ExitRefused { .. }
+    ));
     let r = e
         .handle(
             mins(now, 20),

@@ -20,15 +20,18 @@ fn documented(doc: &str, heading: &str) -> BTreeSet<String> {
 
 #[test]
 fn every_metric_is_documented_and_every_documented_metric_exists() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/METRICS.md"))
-        .unwrap();
-    let scn = Scenario::from_toml_with_overrides(
-        parksim::scenario::DEFAULT,
-        &["days=1".to_string()],
-    )
-    .unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/METRICS.md")).unwrap();
+    let scn =
+        Scenario::from_toml_with_overrides(parksim::scenario::DEFAULT, &["days=1".to_string()])
+            .unwrap();
     let r = run(&scn, RunOptions::default()).unwrap();
-    let names: Vec<String> = scn.garage.entrances.iter().map(|e| e.name.clone()).collect();
+    let names: Vec<String> = scn
+        .garage
+        .entrances
+        .iter()
+        .map(|e| e.name.clone())
+        .collect();
     let code: BTreeSet<String> = flatten(&r.summary)
         .into_iter()
         .map(|(k, _)| {
@@ -43,8 +46,14 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
     let doc_keys = documented(&doc, "Summary keys");
     let missing: Vec<_> = code.difference(&doc_keys).collect();
     let stale: Vec<_> = doc_keys.difference(&code).collect();
-    assert!(missing.is_empty(), "keys without a row in METRICS.md: {missing:?}");
-    assert!(stale.is_empty(), "rows for keys the summary does not have: {stale:?}");
+    assert!(
+        missing.is_empty(),
+        "keys without a row in METRICS.md: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "rows for keys the summary does not have: {stale:?}"
+    );
     let hourly: BTreeSet<String> = hourly_frame(&r)
         .unwrap()
         .get_column_names()

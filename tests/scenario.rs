@@ -12,7 +12,10 @@ fn the_embedded_default_reads() {
     assert_eq!(s.garage.entrances[0].kind, EntranceKind::Reserved);
     assert_eq!(s.flow_control.full_rule, FullRule::Out2in1);
     let per_day: f64 = s.demand.arrivals_per_hour.as_ref().unwrap().iter().sum();
-    assert_eq!(per_day, 1488.0, "4.96 per stall, as the file's comment says");
+    assert_eq!(
+        per_day, 1488.0,
+        "4.96 per stall, as the file's comment says"
+    );
     assert!(s.check().is_empty());
 }
 
@@ -150,13 +153,20 @@ fn every_problem_in_one_pass() {
             "{key} at line {l}: {e:?}"
         );
     }
-    assert!(e.iter().any(|m| m.contains("`garage.entrances[1].service_s`")), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|m| m.contains("`garage.entrances[1].service_s`")),
+        "{e:?}"
+    );
     // The stand-in for the bad stall count raises nothing of its own.
     assert!(!e.iter().any(|m| m.contains("reservable_stalls")), "{e:?}");
     assert_eq!(e.len(), 4, "{e:?}");
     // Missing keys are named too.
     let e = errors(&DEFAULT.replace("reservable_stalls = 60", ""));
-    assert!(e[0].contains("`garage.reservable_stalls`") && e[0].contains("missing"), "{e:?}");
+    assert!(
+        e[0].contains("`garage.reservable_stalls`") && e[0].contains("missing"),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -173,25 +183,49 @@ fn overrides_name_their_key_and_nonsense_is_refused() {
     .into_iter()
     .map(|e| e.to_string())
     .collect();
-    assert!(e.iter().any(|m| m.contains("`garage.stallz`") && m.contains("--set garage.stallz=3")), "{e:?}");
-    assert!(e.iter().any(|m| m.contains("`demand.cancel`") && m.contains("got 2")), "{e:?}");
-    assert!(!e.iter().any(|m| m.contains("network.outages")), "a warning, not an error: {e:?}");
+    assert!(
+        e.iter()
+            .any(|m| m.contains("`garage.stallz`") && m.contains("--set garage.stallz=3")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|m| m.contains("`demand.cancel`") && m.contains("got 2")),
+        "{e:?}"
+    );
+    assert!(
+        !e.iter().any(|m| m.contains("network.outages")),
+        "a warning, not an error: {e:?}"
+    );
     let huge = Scenario::from_toml_with_overrides(DEFAULT, &["garage.stalls=1000000000".into()]);
-    assert!(huge.unwrap_err()[0].to_string().contains("more than 100000"));
+    assert!(
+        huge.unwrap_err()[0]
+            .to_string()
+            .contains("more than 100000")
+    );
     // An outage in the last simulated day is fine, one after it draws a
     // warning that says why.
     let within = Scenario::from_toml_with_overrides(
         DEFAULT,
-        &["days=2".into(), "network.outages=[{start=\"2 10:00\", minutes=5}]".into()],
+        &[
+            "days=2".into(),
+            "network.outages=[{start=\"2 10:00\", minutes=5}]".into(),
+        ],
     )
     .unwrap();
     assert!(within.warnings().is_empty());
     let after = Scenario::from_toml_with_overrides(
         DEFAULT,
-        &["days=2".into(), "network.outages=[{start=\"3 00:00\", minutes=5}]".into()],
+        &[
+            "days=2".into(),
+            "network.outages=[{start=\"3 00:00\", minutes=5}]".into(),
+        ],
     )
     .unwrap();
     let w = after.warnings();
     assert_eq!(w.len(), 1);
-    assert!(w[0].0 == "network.outages[0].start" && w[0].1.contains("day 3"), "{w:?}");
+    assert!(
+        w[0].0 == "network.outages[0].start" && w[0].1.contains("day 3"),
+        "{w:?}"
+    );
 }

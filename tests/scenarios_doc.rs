@@ -10,7 +10,11 @@ fn keys(prefix: &str, v: &toml::Value, out: &mut BTreeSet<String>) {
     match v {
         toml::Value::Table(t) if !t.contains_key("dist") => {
             for (k, x) in t {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 keys(&p, x, out);
             }
         }
@@ -44,7 +48,10 @@ fn every_key_is_documented_and_every_documented_key_is_read() {
         pushed_min_before: 60,
         hold_min: 15,
     });
-    s.fees.reserved_coupon = Some(Coupon { kind: 1, value: 5.0 });
+    s.fees.reserved_coupon = Some(Coupon {
+        kind: 1,
+        value: 5.0,
+    });
     s.network.outages = vec![Outage {
         start: "1 10:00".into(),
         minutes: 5,
@@ -52,8 +59,8 @@ fn every_key_is_documented_and_every_documented_key_is_read() {
     let v = toml::Value::try_from(&s).unwrap();
     let mut code = BTreeSet::new();
     keys("", &v, &mut code);
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/SCENARIOS.md"))
-        .unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/SCENARIOS.md")).unwrap();
     let section = doc.split("\n## Keys").nth(1).unwrap();
     let documented: BTreeSet<String> = section
         .lines()
@@ -62,6 +69,12 @@ fn every_key_is_documented_and_every_documented_key_is_read() {
         .collect();
     let missing: Vec<_> = code.difference(&documented).collect();
     let stale: Vec<_> = documented.difference(&code).collect();
-    assert!(missing.is_empty(), "keys without a row in SCENARIOS.md: {missing:?}");
-    assert!(stale.is_empty(), "rows for keys the reader does not take: {stale:?}");
+    assert!(
+        missing.is_empty(),
+        "keys without a row in SCENARIOS.md: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "rows for keys the reader does not take: {stale:?}"
+    );
 }

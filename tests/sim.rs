@@ -79,7 +79,10 @@ fn outages_lose_nothing_and_count_nothing_twice() {
     let s = summary(&scenario("outage-heavy", &[]));
     assert!(s.reconciled, "{:?}", s.reconcile_problems);
     assert!(s.conservation_ok);
-    assert!(s.uplink_within_3s_rate.unwrap() < 0.99, "outages delay reports");
+    assert!(
+        s.uplink_within_3s_rate.unwrap() < 0.99,
+        "outages delay reports"
+    );
     // A link that drops for a minute every half hour of a busy day: replies
     // get lost in flight, so the garage resends records the platform
     // already holds; it acknowledges them without counting them twice.
@@ -376,8 +379,17 @@ fn an_overloaded_garage_without_bookings_fills_every_stall() {
     always.flow_control.priority.on = "00:00".into();
     always.flow_control.priority.off = "23:59".into();
     let a = summary(&always);
-    assert!(a.max_inside < 285, "always: general drivers stop near the threshold: {}", a.max_inside);
-    assert!(a.blocking_rate.unwrap() > s.blocking_rate.unwrap() + 0.02, "{} vs {}", a.blocking_rate.unwrap(), s.blocking_rate.unwrap());
+    assert!(
+        a.max_inside < 285,
+        "always: general drivers stop near the threshold: {}",
+        a.max_inside
+    );
+    assert!(
+        a.blocking_rate.unwrap() > s.blocking_rate.unwrap() + 0.02,
+        "{} vs {}",
+        a.blocking_rate.unwrap(),
+        s.blocking_rate.unwrap()
+    );
     // Exit credits accumulate while the garage stays full: out 2 in 1 and
     // out 3 in 1 differ (in the hospital, whose reserved lane rarely has a
     // queue, only under the "always" reading).
@@ -386,7 +398,10 @@ fn an_overloaded_garage_without_bookings_fills_every_stall() {
     two.flow_control.full_rule = parksim::scenario::FullRule::Out2in1;
     let mut three = two.clone();
     three.flow_control.full_rule = parksim::scenario::FullRule::Out3in1;
-    assert_ne!(summary(&two).general_entered, summary(&three).general_entered);
+    assert_ne!(
+        summary(&two).general_entered,
+        summary(&three).general_entered
+    );
 }
 
 /// Every event re-examines every entrance: two saturated lanes with no
@@ -436,9 +451,16 @@ frames = false
         );
         let scn = Scenario::from_toml(&text).unwrap();
         let (s, audit) = audited(&scn);
-        assert_eq!(audit.idle_gates, 0, "{scope}: a gate idled with a vehicle that could enter");
+        assert_eq!(
+            audit.idle_gates, 0,
+            "{scope}: a gate idled with a vehicle that could enter"
+        );
         assert!(s.vehicles_arrived > 5000);
-        assert!(s.mean_wait_s.unwrap() < 30.0, "{scope}: mean wait {} s", s.mean_wait_s.unwrap());
+        assert!(
+            s.mean_wait_s.unwrap() < 30.0,
+            "{scope}: mean wait {} s",
+            s.mean_wait_s.unwrap()
+        );
         assert!(s.conservation_ok);
     }
     // The hospital week, audited.
@@ -481,8 +503,14 @@ fn locking_ahead_makes_the_lead_time_irrelevant() {
     let ahead = summary(&with(1440, "30"));
     assert!(at_booking.booking_success_rate.unwrap() < 0.5 * m_day);
     assert!(at_booking.held_empty_stall_hours > 3.0 * ahead.held_empty_stall_hours);
-    assert_eq!(ahead.reserved_booked + ahead.reserved_refused, ahead.booking_attempts);
-    assert!(ahead.late_refusals > 0, "an overloaded garage refuses some locks late");
+    assert_eq!(
+        ahead.reserved_booked + ahead.reserved_refused,
+        ahead.booking_attempts
+    );
+    assert!(
+        ahead.late_refusals > 0,
+        "an overloaded garage refuses some locks late"
+    );
     assert_eq!(at_booking.late_refusals, 0);
 }
 
@@ -493,7 +521,11 @@ fn a_protected_pool_keeps_general_cars_out_of_it() {
     let mut protected = scenario("hospital", &sets);
     protected.garage.pool = parksim::scenario::Pool::Protected;
     let (p, pa) = audited(&protected);
-    assert!(pa.max_general_inside <= 300 - 60, "{}", pa.max_general_inside);
+    assert!(
+        pa.max_general_inside <= 300 - 60,
+        "{}",
+        pa.max_general_inside
+    );
     assert_eq!(pa.max_general_inside, 240, "the general share fills");
     let (s, sa) = audited(&scenario("hospital", &sets));
     assert!(sa.max_general_inside > 240, "{}", sa.max_general_inside);
@@ -590,9 +622,16 @@ frames = false
     };
     let held = with(30);
     let inside = held.mean_occupancy * 100_000.0;
-    assert!((inside - 45.0).abs() / 45.0 < 0.05, "L = {inside:.2}, 30/h x 1.5 h = 45");
+    assert!(
+        (inside - 45.0).abs() / 45.0 < 0.05,
+        "L = {inside:.2}, 30/h x 1.5 h = 45"
+    );
     assert!(held.control_held as f64 > 0.95 * held.general_entered as f64);
-    assert!(held.vehicles_inside_at_end < 80, "{}", held.vehicles_inside_at_end);
+    assert!(
+        held.vehicles_inside_at_end < 80,
+        "{}",
+        held.vehicles_inside_at_end
+    );
     assert!(held.conservation_ok);
     let quick = with(0);
     let inside = quick.mean_occupancy * 100_000.0;
@@ -611,11 +650,23 @@ fn changes_and_cancellations_inside_the_window_are_refused() {
     assert_eq!(late.reserved_no_show, late.cancels_refused);
     let open = with(&["demand.cancel=1", "booking.cancel_until_min=0"]);
     assert!(open.reserved_cancelled > 100);
-    assert!(open.cancels_refused * 100 <= open.reserved_cancelled, "{}", open.cancels_refused);
-    let changes = with(&["demand.change=1", "demand.cancel=0", "booking.change_until_min=100000"]);
+    assert!(
+        open.cancels_refused * 100 <= open.reserved_cancelled,
+        "{}",
+        open.cancels_refused
+    );
+    let changes = with(&[
+        "demand.change=1",
+        "demand.cancel=0",
+        "booking.change_until_min=100000",
+    ]);
     assert_eq!(changes.reserved_changed, 0);
     assert!(changes.changes_refused > 100);
-    let moved = with(&["demand.change=1", "demand.cancel=0", "booking.change_until_min=0"]);
+    let moved = with(&[
+        "demand.change=1",
+        "demand.cancel=0",
+        "booking.change_until_min=0",
+    ]);
     assert!(moved.reserved_changed > 100);
 }
 
@@ -739,7 +790,11 @@ frames = false
 /// over nobody is null.
 #[test]
 fn populations_add_up_and_the_warm_up_is_left_out() {
-    let r = run(&scenario("hospital", &["days=2", BUSY]), RunOptions::default()).unwrap();
+    let r = run(
+        &scenario("hospital", &["days=2", BUSY]),
+        RunOptions::default(),
+    )
+    .unwrap();
     let s = &r.summary;
     assert_eq!(
         s.vehicles_arrived,
@@ -765,12 +820,23 @@ fn populations_add_up_and_the_warm_up_is_left_out() {
     assert_eq!(arrivals, s.vehicles_arrived);
     let refused: u64 = r.hourly.booking_refusals.iter().sum();
     assert_eq!(refused, s.reserved_refused + s.late_refusals);
-    assert!(r.hourly.mean_occupancy.iter().all(|x| x.is_some_and(|v| (0.0..=1.0).contains(&v))));
+    assert!(
+        r.hourly
+            .mean_occupancy
+            .iter()
+            .all(|x| x.is_some_and(|v| (0.0..=1.0).contains(&v)))
+    );
     // Without warm-up the two agree.
     let w0 = summary(&scenario("hospital", &["days=1", "warmup_days=0"]));
-    assert_eq!((w0.frames_sent, w0.events), (w0.frames_sent_total, w0.events_total));
+    assert_eq!(
+        (w0.frames_sent, w0.events),
+        (w0.frames_sent_total, w0.events_total)
+    );
     // Nobody books: the booking rates are undefined, null in JSON.
-    let none = summary(&scenario("hospital", &["days=1", "demand.reserved_share=0"]));
+    let none = summary(&scenario(
+        "hospital",
+        &["days=1", "demand.reserved_share=0"],
+    ));
     assert_eq!(none.booking_success_rate, None);
     assert_eq!(none.fulfilment_rate, None);
     let json = serde_json::to_value(&none).unwrap();
@@ -803,7 +869,11 @@ fn fulfilment_counts_the_wait() {
     let strict = with(30.0);
     let loose = with(1e6);
     assert_eq!(loose.fulfilment_rate.unwrap(), 1.0);
-    assert!(strict.fulfilment_rate.unwrap() < 0.95, "{:?}", strict.fulfilment_rate);
+    assert!(
+        strict.fulfilment_rate.unwrap() < 0.95,
+        "{:?}",
+        strict.fulfilment_rate
+    );
     assert!(strict.reserved_mean_wait_s.unwrap() > 30.0);
 }
 

@@ -36,15 +36,17 @@ pub const STAY_CVS: [f64; 5] = [0.4, 0.6, 0.8, 1.0, 1.3];
 fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
 
@@ -184,9 +186,17 @@ pub fn fit_stay(kind: ProfileKind, targets: &[Target]) -> (Stay, Vec<f64>, f64) 
     use rayon::prelude::*;
     let grid: Vec<Stay> = STAY_MEANS
         .iter()
-        .flat_map(|&m| STAY_CVS.iter().map(move |&cv| Stay { mean: m, sd: m * cv }))
+        .flat_map(|&m| {
+            STAY_CVS.iter().map(move |&cv| Stay {
+                mean: m,
+                sd: m * cv,
+            })
+        })
         .collect();
-    let fits: Vec<(Vec<f64>, f64)> = grid.par_iter().map(|s| fit_rates(kind, targets, s)).collect();
+    let fits: Vec<(Vec<f64>, f64)> = grid
+        .par_iter()
+        .map(|s| fit_rates(kind, targets, s))
+        .collect();
     let mut best = 0;
     for (i, f) in fits.iter().enumerate() {
         if f.1 < fits[best].1 {
@@ -203,7 +213,10 @@ mod test {
 
     #[test]
     fn survival_is_a_lognormal_tail() {
-        let s = Stay { mean: 120.0, sd: 60.0 };
+        let s = Stay {
+            mean: 120.0,
+            sd: 60.0,
+        };
         assert_eq!(s.survival(0.0), 1.0);
         // Median = mean / sqrt(1 + cv²).
         let median = 120.0 / (1.0f64 + 0.25).sqrt();
@@ -214,7 +227,10 @@ mod test {
     #[test]
     fn recovers_rates_of_an_exact_model() {
         // A constant 60 vehicles/h with 120-minute stays: 120 inside.
-        let stay = Stay { mean: 120.0, sd: 60.0 };
+        let stay = Stay {
+            mean: 120.0,
+            sd: 60.0,
+        };
         let targets: Vec<Target> = (0..48)
             .map(|b| Target {
                 minute: b * 30,

@@ -65,7 +65,12 @@ pub enum CalibrateError {
 
 fn list(known: &[String]) -> String {
     const MAX: usize = 40;
-    let mut s = known.iter().take(MAX).cloned().collect::<Vec<_>>().join(", ");
+    let mut s = known
+        .iter()
+        .take(MAX)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if known.len() > MAX {
         s.push_str(&format!(", … ({} in all)", known.len()));
     }
@@ -81,12 +86,18 @@ impl fmt::Display for CalibrateError {
                 line,
                 message,
             } => write!(f, "{source}: line {line}: {message}"),
-            CalibrateError::Empty { source, message } => write!(f, "{source}: nothing to fit: {message}"),
+            CalibrateError::Empty { source, message } => {
+                write!(f, "{source}: nothing to fit: {message}")
+            }
             CalibrateError::UnknownGarage { garage, known } if known.is_empty() => {
                 write!(f, "no garage `{garage}`: the data names no garage")
             }
             CalibrateError::UnknownGarage { garage, known } => {
-                write!(f, "no garage `{garage}` in the data; it has: {}", list(known))
+                write!(
+                    f,
+                    "no garage `{garage}` in the data; it has: {}",
+                    list(known)
+                )
             }
             CalibrateError::ChooseGarage { known } => write!(
                 f,
@@ -172,7 +183,8 @@ impl Fit {
     /// The simulated share by half hour over every class, averaged over
     /// replications, with the lowest and highest replication.
     pub fn pooled(&self) -> Vec<Option<(f64, f64, f64)>> {
-        let per: Vec<[Option<f64>; observed::BINS]> = self.sims.iter().map(|s| s.pooled()).collect();
+        let per: Vec<[Option<f64>; observed::BINS]> =
+            self.sims.iter().map(|s| s.pooled()).collect();
         (0..observed::BINS)
             .map(|b| {
                 let xs: Vec<f64> = per.iter().filter_map(|p| p[b]).collect();
@@ -354,10 +366,17 @@ fn write_scenario(
     };
     let mut garage = table(&mut doc, "garage")?;
     garage.insert("stalls".into(), toml::Value::Integer(capacity as i64));
-    garage.insert("reservable_stalls".into(), toml::Value::Integer(reservable as i64));
+    garage.insert(
+        "reservable_stalls".into(),
+        toml::Value::Integer(reservable as i64),
+    );
     doc.insert("garage".into(), toml::Value::Table(garage));
     let mut demand = table(&mut doc, "demand")?;
-    for k in ["arrival_rate", "arrivals_per_hour", "arrivals_per_hour_by_weekday"] {
+    for k in [
+        "arrival_rate",
+        "arrivals_per_hour",
+        "arrivals_per_hour_by_weekday",
+    ] {
         demand.remove(k);
     }
     match kind {
@@ -373,8 +392,14 @@ fn write_scenario(
     }
     let mut st = toml::Table::new();
     st.insert("dist".into(), toml::Value::String("lognormal".into()));
-    st.insert("mean".into(), toml::Value::Float((stay.mean * 10.0).round() / 10.0));
-    st.insert("sd".into(), toml::Value::Float((stay.sd * 10.0).round() / 10.0));
+    st.insert(
+        "mean".into(),
+        toml::Value::Float((stay.mean * 10.0).round() / 10.0),
+    );
+    st.insert(
+        "sd".into(),
+        toml::Value::Float((stay.sd * 10.0).round() / 10.0),
+    );
     demand.insert("stay_min".into(), toml::Value::Table(st));
     doc.insert("demand".into(), toml::Value::Table(demand));
     let text = toml::to_string(&doc).map_err(|e| bad(e.to_string()))?;
@@ -443,13 +468,8 @@ pub fn calibrate(
         let n = f.sims.len() as f64;
         for (t, o) in moved.iter_mut().zip(&obs_targets) {
             let (c, b) = (t.minute / 1440, (t.minute % 1440) / 30);
-            let sim: f64 = f
-                .sims
-                .iter()
-                .filter_map(|p| p.share[c][b])
-                .sum::<f64>()
-                / n
-                * cap as f64;
+            let sim: f64 =
+                f.sims.iter().filter_map(|p| p.share[c][b]).sum::<f64>() / n * cap as f64;
             t.vehicles = (t.vehicles + o.vehicles - sim).max(0.0);
         }
         rates = fit::fit_rates(kind, &moved, &stay).0;

@@ -123,10 +123,11 @@ impl Profile {
 
     /// The cells observed: (class, bin, share).
     pub fn cells(&self) -> impl Iterator<Item = (usize, usize, f64)> + '_ {
-        self.share
-            .iter()
-            .enumerate()
-            .flat_map(|(c, row)| row.iter().enumerate().filter_map(move |(b, s)| s.map(|s| (c, b, s))))
+        self.share.iter().enumerate().flat_map(|(c, row)| {
+            row.iter()
+                .enumerate()
+                .filter_map(move |(b, s)| s.map(|s| (c, b, s)))
+        })
     }
 
     /// Mean share by bin over every class, weighted by days observed.
@@ -394,7 +395,9 @@ pub fn read_platform_db(
     }
     let rows_of = |kind: &str| -> Result<Vec<(String, String, i64, String)>, CalibrateError> {
         let mut st = conn
-            .prepare("SELECT account, key, ts, body FROM records WHERE kind = ?1 ORDER BY account, key")
+            .prepare(
+                "SELECT account, key, ts, body FROM records WHERE kind = ?1 ORDER BY account, key",
+            )
             .map_err(dberr)?;
         let it = st
             .query_map([kind], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
@@ -467,7 +470,9 @@ pub fn read_platform_db(
         .filter_map(|r| {
             let v = serde_json::from_str::<serde_json::Value>(&r.3).ok()?;
             let used = int(&v, "usedStalls")?;
-            let total = used + int(&v, "unusedStalls").unwrap_or(0) + int(&v, "reservedStalls").unwrap_or(0);
+            let total = used
+                + int(&v, "unusedStalls").unwrap_or(0)
+                + int(&v, "reservedStalls").unwrap_or(0);
             Some((r.2, used, total))
         })
         .collect();

@@ -99,10 +99,13 @@ where
                 .map_err(e)?;
         }
         let width = if cv.markers { 1 } else { 2 };
-        c.draw_series(LineSeries::new(cv.points.iter().cloned(), color.stroke_width(width)))
-            .map_err(e)?
-            .label(cv.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2)));
+        c.draw_series(LineSeries::new(
+            cv.points.iter().cloned(),
+            color.stroke_width(width),
+        ))
+        .map_err(e)?
+        .label(cv.name.clone())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2)));
         if cv.markers {
             c.draw_series(cv.points.iter().map(|p| Circle::new(*p, 3, color.filled())))
                 .map_err(e)?;
@@ -128,7 +131,15 @@ pub fn draw(stem: &Path, title: &str, curves: &[Curve]) -> Result<Vec<PathBuf>, 
     };
     let (png, svg) = (with(".png"), with(".svg"));
     let size = (1000, 560);
-    chart(&BitMapBackend::new(&png, size).into_drawing_area(), title, curves)?;
-    chart(&SVGBackend::new(&svg, size).into_drawing_area(), title, curves)?;
+    chart(
+        &BitMapBackend::new(&png, size).into_drawing_area(),
+        title,
+        curves,
+    )?;
+    chart(
+        &SVGBackend::new(&svg, size).into_drawing_area(),
+        title,
+        curves,
+    )?;
     Ok(vec![png, svg])
 }

@@ -1,7 +1,7 @@
 //! `parksim calibrate`: a scenario fitted to observed occupancy, its fit
 //! printed, its curves drawn and tabled next to `--out`.
 
-use parksim::calibrate::observed::{self, Observed, Profile, ProfileKind, BINS};
+use parksim::calibrate::observed::{self, BINS, Observed, Profile, ProfileKind};
 use parksim::calibrate::plot::{Curve, draw};
 use parksim::calibrate::{self, Fit, Options, StaySource, evaluate, with_capacity};
 use parksim::proto::time::civil_from_days;
@@ -256,7 +256,9 @@ pub fn run(a: CalibrateArgs) -> Result<i32, String> {
             .as_deref()
             .map(|g| format!(" --garage {g}"))
             .unwrap_or_default(),
-        a.capacity.map(|c| format!(" --capacity {c}")).unwrap_or_default(),
+        a.capacity
+            .map(|c| format!(" --capacity {c}"))
+            .unwrap_or_default(),
         a.base
             .as_ref()
             .map(|b| format!(" --base {}", b.display()))
@@ -336,7 +338,9 @@ pub fn run(a: CalibrateArgs) -> Result<i32, String> {
     );
     let hour = |b: usize| b as f64 / 2.0;
     let pts = |p: &[Option<f64>; BINS]| -> Vec<(f64, f64)> {
-        (0..BINS).filter_map(|b| p[b].map(|v| (hour(b), v))).collect()
+        (0..BINS)
+            .filter_map(|b| p[b].map(|v| (hour(b), v)))
+            .collect()
     };
     let mut curves = vec![Curve {
         name: "observed, fitted days".into(),

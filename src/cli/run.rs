@@ -85,7 +85,11 @@ fn print_summary(s: &Summary) {
     );
     println!(
         "  arrivals           {}: {} walk-ins, {} refused bookers who came anyway, {} with a booking ({} of them lapsed)",
-        s.vehicles_arrived, s.walkin_arrived, s.refused_arrived, s.reserved_arrived, s.reserved_lapsed
+        s.vehicles_arrived,
+        s.walkin_arrived,
+        s.refused_arrived,
+        s.reserved_arrived,
+        s.reserved_lapsed
     );
     println!(
         "  walk-ins           {} entered, {} turned away (blocking {})",

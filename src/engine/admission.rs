@@ -424,7 +424,10 @@ mod test {
         };
         assert_eq!(next_admission(&i), general);
         i.policy.ratio_scope = RatioScope::Garage;
-        assert_eq!(next_admission(&i), Admission::Wait(WaitReason::ReservedTurn));
+        assert_eq!(
+            next_admission(&i),
+            Admission::Wait(WaitReason::ReservedTurn)
+        );
         // Both at this barrier: the cycle applies in either scope.
         i.policy.ratio_scope = RatioScope::Barrier;
         i.reserved_here = Some(5);

@@ -388,8 +388,7 @@ impl Engine {
 
     /// All vehicles inside, by plate.
     pub fn inside_all(&self) -> impl Iterator<Item = &Record> {
-        let mut all: Vec<(&String, &Record)> =
-            self.inside.iter().map(|(p, r)| (p, &**r)).collect();
+        let mut all: Vec<(&String, &Record)> = self.inside.iter().map(|(p, r)| (p, &**r)).collect();
         all.sort_unstable_by(|a, b| a.0.cmp(b.0));
         all.into_iter().map(|(_, r)| r)
     }
@@ -542,12 +541,11 @@ impl Engine {
                 from,
                 to: level,
             });
-            self.log.push(
-                t,
-                None,
-                None,
-                || EventKind::SaturationChanged { from, to: level },
-            );
+            self.log
+                .push(t, None, None, || EventKind::SaturationChanged {
+                    from,
+                    to: level,
+                });
         }
     }
 
@@ -673,14 +671,9 @@ impl Engine {
             self.waiting
                 .insert(plate.to_owned(), (ix, VehicleClass::General));
             self.waiting_general += 1;
-            self.log.push(
-                t,
-                Some(plate),
-                None,
-                || EventKind::Demoted {
-                    entrance: EntranceId(ix),
-                },
-            );
+            self.log.push(t, Some(plate), None, || EventKind::Demoted {
+                entrance: EntranceId(ix),
+            });
         }
     }
 
@@ -692,12 +685,10 @@ impl Engine {
         reason: UTurnReason,
     ) {
         self.turned += 1;
-        self.log.push(
-            t,
-            Some(&car.plate_no),
-            None,
-            || EventKind::TurnedAway { entrance },
-        );
+        self.log
+            .push(t, Some(&car.plate_no), None, || EventKind::TurnedAway {
+                entrance,
+            });
         self.effects.push_back(Effect::UTurn {
             time: t,
             entrance,
@@ -752,14 +743,10 @@ impl Engine {
     }
 
     fn warn(&mut self, t: DateTime, list_id: String, car: &ParkCarInfo, at: Gate) {
-        self.log.push(
-            t,
-            Some(&car.plate_no),
-            None,
-            || EventKind::ControlWarning {
+        self.log
+            .push(t, Some(&car.plate_no), None, || EventKind::ControlWarning {
                 list_id: list_id.clone(),
-            },
-        );
+            });
         self.effects.push_back(Effect::Warning {
             time: t,
             list_id,
@@ -821,12 +808,9 @@ impl Engine {
             }
         }
         self.waiting.insert(plate.clone(), (ix, class));
-        self.log.push(
-            now,
-            Some(&plate),
-            book_code.as_deref(),
-            || EventKind::Arrived { entrance, class },
-        );
+        self.log.push(now, Some(&plate), book_code.as_deref(), || {
+            EventKind::Arrived { entrance, class }
+        });
         Ok(Reply::Queued { class, book_code })
     }
 
@@ -927,17 +911,15 @@ impl Engine {
             self.effects
                 .push_back(Effect::Entry(rec.info(&self.cfg.park_code)));
         }
-        self.log.push(
-            now,
-            Some(&plate),
-            w.book_code.as_deref(),
-            || EventKind::Entered {
-                entrance: EntranceId(ix),
-                record_id: record_id.clone(),
-                class,
-                manual,
-            },
-        );
+        self.log
+            .push(now, Some(&plate), w.book_code.as_deref(), || {
+                EventKind::Entered {
+                    entrance: EntranceId(ix),
+                    record_id: record_id.clone(),
+                    class,
+                    manual,
+                }
+            });
         self.record_plate.insert(record_id.clone(), plate.clone());
         self.inside.insert(plate.clone(), Box::new(rec));
         self.counts_changed(now);
@@ -1019,17 +1001,13 @@ impl Engine {
             self.effects.push_back(Effect::Charge(charge));
         }
         let book = rec.book_code.clone();
-        self.log.push(
-            now,
-            Some(plate),
-            book.as_deref(),
-            || EventKind::Paid {
+        self.log
+            .push(now, Some(plate), book.as_deref(), || EventKind::Paid {
                 charge_id: charge_id.clone(),
                 receivables: due,
                 discount: d.discount,
                 received,
-            },
-        );
+            });
         Ok(Reply::Paid {
             charge_id,
             receivables: due,
@@ -1063,14 +1041,10 @@ impl Engine {
             });
         };
         if let Some(list_id) = ctl.no_exit.filter(|_| !staff) {
-            self.log.push(
-                now,
-                Some(plate),
-                None,
-                || EventKind::ExitRefused {
+            self.log
+                .push(now, Some(plate), None, || EventKind::ExitRefused {
                     list_id: list_id.clone(),
-                },
-            );
+                });
             return Ok(Reply::ExitRefused { list_id });
         }
         if ctl.free.is_none() {
@@ -1100,14 +1074,12 @@ impl Engine {
             self.effects
                 .push_back(Effect::Exit(rec.info(&self.cfg.park_code)));
         }
-        self.log.push(
-            now,
-            Some(plate),
-            rec.book_code.as_deref(),
-            || EventKind::Exited {
-                record_id: rec.id.clone(),
-            },
-        );
+        self.log
+            .push(now, Some(plate), rec.book_code.as_deref(), || {
+                EventKind::Exited {
+                    record_id: rec.id.clone(),
+                }
+            });
         self.counts_changed(now);
         let rule_in_force = match self.cfg.flow.full_rule_when {
             FullRuleWhen::Always => true,
@@ -1181,14 +1153,12 @@ impl Engine {
             self.effects
                 .push_back(Effect::Correction(rec.info(&self.cfg.park_code)));
         }
-        self.log.push(
-            now,
-            Some(&plate),
-            rec.book_code.as_deref(),
-            || EventKind::Corrected {
-                record_id: record_id.to_owned(),
-            },
-        );
+        self.log
+            .push(now, Some(&plate), rec.book_code.as_deref(), || {
+                EventKind::Corrected {
+                    record_id: record_id.to_owned(),
+                }
+            });
         if inside_plate.is_some() {
             self.record_plate
                 .insert(record_id.to_owned(), plate.clone());
@@ -1217,16 +1187,11 @@ impl Engine {
                 from,
                 to: kind,
             });
-            self.log.push(
-                now,
-                None,
-                None,
-                || EventKind::LaneChanged {
-                    entrance,
-                    from,
-                    to: kind,
-                },
-            );
+            self.log.push(now, None, None, || EventKind::LaneChanged {
+                entrance,
+                from,
+                to: kind,
+            });
             if kind == LaneKind::ReservedOnly {
                 let gone: Vec<Waiting> = self.lanes[ix].general.drain(..).collect();
                 for w in gone {
@@ -1258,14 +1223,11 @@ impl Engine {
                 2 => {
                     if let Some(old) = self.control.remove(&s.id) {
                         self.unindex_control(&old);
-                        self.log.push(
-                            now,
-                            Some(&old.car_info.plate_no),
-                            None,
-                            || EventKind::ControlListDeleted {
+                        self.log.push(now, Some(&old.car_info.plate_no), None, || {
+                            EventKind::ControlListDeleted {
                                 list_id: s.id.clone(),
-                            },
-                        );
+                            }
+                        });
                         return reply(BizCode::Ok);
                     }
                     BizCode::NotFound
@@ -1285,15 +1247,11 @@ impl Engine {
                             .entry(plate.clone())
                             .or_default()
                             .insert(s.id.clone());
-                        self.log.push(
-                            now,
-                            Some(&plate),
-                            None,
-                            || EventKind::ControlListSet {
+                        self.log
+                            .push(now, Some(&plate), None, || EventKind::ControlListSet {
                                 list_id: s.id.clone(),
                                 strategy: s.strategy_type,
-                            },
-                        );
+                            });
                         let r = reply(BizCode::Ok);
                         self.control.insert(s.id.clone(), s);
                         return r;
@@ -1333,15 +1291,11 @@ impl Engine {
                 Some(_) => BizCode::Exists,
                 None => {
                     self.coupon_nos.insert(c.coupon_no.clone(), c.clone());
-                    self.log.push(
-                        now,
-                        Some(&c.plate_no),
-                        None,
-                        || EventKind::CouponReceived {
+                    self.log
+                        .push(now, Some(&c.plate_no), None, || EventKind::CouponReceived {
                             coupon_no: c.coupon_no.clone(),
                             coupon_type: c.coupon_type,
-                        },
-                    );
+                        });
                     let r = CouponReply {
                         code: 0,
                         coupon_no: c.coupon_no.clone(),
@@ -1465,12 +1419,10 @@ impl Engine {
         self.live_by_plate
             .insert(plate.clone(), r.book_code.clone());
         self.expiries.insert((deadline, r.book_code.clone()));
-        self.log.push(
-            now,
-            Some(plate),
-            Some(&r.book_code),
-            || EventKind::Booked { stall },
-        );
+        self.log
+            .push(now, Some(plate), Some(&r.book_code), || EventKind::Booked {
+                stall,
+            });
         self.counts_changed(now);
         Ok(stall)
     }
@@ -1519,12 +1471,9 @@ impl Engine {
                 .insert(new_plate.clone(), r.book_code.clone());
             self.demote_waiting(now, &old_plate);
         }
-        self.log.push(
-            now,
-            Some(new_plate),
-            Some(&r.book_code),
-            || EventKind::BookingChanged,
-        );
+        self.log.push(now, Some(new_plate), Some(&r.book_code), || {
+            EventKind::BookingChanged
+        });
         Ok(stall)
     }
 
@@ -1569,12 +1518,9 @@ impl Engine {
             (1, _) => {
                 b.state = BookingState::Confirmed;
                 let plate = b.car.plate_no.clone();
-                self.log.push(
-                    now,
-                    Some(&plate),
-                    Some(&r.book_code),
-                    || EventKind::BookingConfirmed,
-                );
+                self.log.push(now, Some(&plate), Some(&r.book_code), || {
+                    EventKind::BookingConfirmed
+                });
                 BizCode::Ok
             }
             (_, _) => {
@@ -1582,12 +1528,9 @@ impl Engine {
                 let (plate, stall, deadline) = (b.car.plate_no.clone(), b.stall, b.deadline);
                 self.expiries.remove(&(deadline, r.book_code.clone()));
                 self.release_hold(&plate, stall);
-                self.log.push(
-                    now,
-                    Some(&plate),
-                    Some(&r.book_code),
-                    || EventKind::BookingCancelled,
-                );
+                self.log.push(now, Some(&plate), Some(&r.book_code), || {
+                    EventKind::BookingCancelled
+                });
                 self.counts_changed(now);
                 self.demote_waiting(now, &plate);
                 BizCode::Ok

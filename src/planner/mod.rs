@@ -218,12 +218,13 @@ impl Sweep {
             .zip(&self.points[p])
             .map(|(k, v)| set_arg(k, v))
             .collect();
-        let mut s = Scenario::from_toml_with(&self.base_text, &sets, "the sweep's grid").map_err(|e| {
-            e.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        let mut s =
+            Scenario::from_toml_with(&self.base_text, &sets, "the sweep's grid").map_err(|e| {
+                e.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })?;
         let run = p * self.replications as usize + r as usize;
         s.seed = splitmix64(self.seed ^ run as u64);
         Ok(s)

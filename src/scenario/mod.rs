@@ -621,34 +621,32 @@ impl Scenario {
             })?;
             set_keys.push((key.to_string(), set.clone()));
         }
-        let place = |key: &str, message: String| {
-            match set_keys
-                .iter()
-                .find(|(k, _)| key == k || key.starts_with(&format!("{k}.")) || key.starts_with(&format!("{k}[")))
-            {
-                Some((_, set)) => ScenarioError {
-                    key: key.to_string(),
-                    line: None,
-                    message: format!("{message} (from {origin} {set})"),
-                },
-                None => ScenarioError {
-                    key: key.to_string(),
-                    line: line_of_key(text, key),
-                    message,
-                },
-            }
+        let place = |key: &str, message: String| match set_keys.iter().find(|(k, _)| {
+            key == k || key.starts_with(&format!("{k}.")) || key.starts_with(&format!("{k}["))
+        }) {
+            Some((_, set)) => ScenarioError {
+                key: key.to_string(),
+                line: None,
+                message: format!("{message} (from {origin} {set})"),
+            },
+            None => ScenarioError {
+                key: key.to_string(),
+                line: line_of_key(text, key),
+                message,
+            },
         };
         let (scn, problems, patched) = read_all(doc);
-        let mut errs: Vec<ScenarioError> = problems
-            .into_iter()
-            .map(|(k, m)| place(&k, m))
-            .collect();
+        let mut errs: Vec<ScenarioError> =
+            problems.into_iter().map(|(k, m)| place(&k, m)).collect();
         if let Some(s) = scn {
             for (k, m) in s.check() {
                 // A value put in place of a bad one is not the user's.
                 let patched_here = patched.iter().any(|p| {
                     let leaf = p.rsplit(['.', '[']).next().unwrap_or(p);
-                    let parent = |x: &str| x.rsplit_once('.').map_or(String::new(), |(a, _)| a.to_string());
+                    let parent = |x: &str| {
+                        x.rsplit_once('.')
+                            .map_or(String::new(), |(a, _)| a.to_string())
+                    };
                     k == *p
                         || k.starts_with(&format!("{p}."))
                         || p.starts_with(&format!("{k}."))
@@ -681,11 +679,17 @@ impl Scenario {
         if g.stalls > MAX_STALLS {
             bad(
                 "garage.stalls",
-                format!("{} stalls: more than {MAX_STALLS}, no garage is that large", g.stalls),
+                format!(
+                    "{} stalls: more than {MAX_STALLS}, no garage is that large",
+                    g.stalls
+                ),
             );
         }
         if self.days > MAX_DAYS {
-            bad("days", format!("{} days: at most {MAX_DAYS} (ten years)", self.days));
+            bad(
+                "days",
+                format!("{} days: at most {MAX_DAYS} (ten years)", self.days),
+            );
         }
         if self.warmup_days > MAX_DAYS {
             bad(
@@ -851,10 +855,7 @@ impl Scenario {
         if let Some(m) = self.booking.lock_ahead_min.minutes()
             && !(m.is_finite() && m >= 0.0)
         {
-            bad(
-                "booking.lock_ahead_min",
-                format!("minutes >= 0, got {m}"),
-            );
+            bad("booking.lock_ahead_min", format!("minutes >= 0, got {m}"));
         }
         let fe = &self.fees;
         for (k, v) in [
@@ -973,7 +974,11 @@ fn read_all(mut doc: toml::Table) -> (Option<Scenario>, Vec<(String, String)>, V
             if !matches!(path.last(), Some(Seg::Key(k)) if k == field) {
                 path.push(Seg::Key(field.clone()));
             }
-            let m = message.split(", expected").next().unwrap_or(&message).to_string();
+            let m = message
+                .split(", expected")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
             problems.push((dotted(&path), m));
             remove_at(&mut doc, &path)
         } else if let (true, Some(field)) = (message.starts_with("missing field"), &quoted) {
@@ -1064,15 +1069,17 @@ fn patch(doc: &mut toml::Table, path: &[Seg]) -> bool {
         if !insert_at(&mut trial, path, c) {
             return false;
         }
-        let still_here = match serde_path_to_error::deserialize::<_, Scenario>(
-            toml::Value::Table(trial.clone()),
-        ) {
+        let still_here = match serde_path_to_error::deserialize::<_, Scenario>(toml::Value::Table(
+            trial.clone(),
+        )) {
             Ok(_) => false,
             Err(e) => {
                 let p = e.path().to_string();
                 let m = e.inner().message();
                 let missing_here = m.starts_with("missing field")
-                    && m.split('`').nth(1).is_some_and(|f| key == format!("{p}.{f}") || key == f);
+                    && m.split('`')
+                        .nth(1)
+                        .is_some_and(|f| key == format!("{p}.{f}") || key == f);
                 p == key || missing_here
             }
         };

@@ -216,8 +216,7 @@ mod test {
 
     fn demand(sets: &[&str]) -> Demand {
         let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-        let scn =
-            Scenario::from_toml_with_overrides(crate::scenario::DEFAULT, &sets).unwrap();
+        let scn = Scenario::from_toml_with_overrides(crate::scenario::DEFAULT, &sets).unwrap();
         Demand::new(&scn).unwrap()
     }
 
@@ -230,7 +229,10 @@ mod test {
         // The hospital profile sums to 1,488 a day.
         let expected = 1488.0 * days as f64;
         let n = drivers.len() as f64;
-        assert!((n - expected).abs() < 4.0 * expected.sqrt(), "{n} vs {expected}");
+        assert!(
+            (n - expected).abs() < 4.0 * expected.sqrt(),
+            "{n} vs {expected}"
+        );
         assert!(drivers.windows(2).all(|w| w[0].at <= w[1].at));
         // 08:00-09:00 (166/h) against 03:00-04:00 (2/h).
         let in_hour = |h: i64| {
@@ -255,7 +257,11 @@ mod test {
 
     #[test]
     fn booker_plans_follow_the_shares() {
-        let d = demand(&["demand.reserved_share=1", "demand.cancel=0.2", "demand.no_show=0.1"]);
+        let d = demand(&[
+            "demand.reserved_share=1",
+            "demand.cancel=0.2",
+            "demand.no_show=0.1",
+        ]);
         let mut rng = StdRng::seed_from_u64(9);
         let drivers = d.draw(&mut rng, SimTime(5 * SimTime::MS_PER_DAY));
         let plans: Vec<BookerPlan> = drivers
@@ -266,7 +272,8 @@ mod test {
             })
             .collect();
         let n = plans.len() as f64;
-        let share = |f: &dyn Fn(&BookerPlan) -> bool| plans.iter().filter(|p| f(p)).count() as f64 / n;
+        let share =
+            |f: &dyn Fn(&BookerPlan) -> bool| plans.iter().filter(|p| f(p)).count() as f64 / n;
         assert!((share(&|p| p.cancel_at.is_some()) - 0.2).abs() < 0.03);
         assert!((share(&|p| p.no_show) - 0.1).abs() < 0.03);
         assert!((share(&|p| p.come_anyway) - 0.5).abs() < 0.03);
@@ -298,8 +305,14 @@ mod test {
             profile: Profile::Weekly(week),
             ..demand(&[])
         };
-        assert_eq!(d.rate(SimTime(SimTime::MS_PER_DAY + 10 * 3_600_000 + 5)), 7.0);
+        assert_eq!(
+            d.rate(SimTime(SimTime::MS_PER_DAY + 10 * 3_600_000 + 5)),
+            7.0
+        );
         assert_eq!(d.rate(SimTime(10 * 3_600_000)), 0.0);
-        assert_eq!(d.rate(SimTime(8 * SimTime::MS_PER_DAY + 10 * 3_600_000)), 7.0);
+        assert_eq!(
+            d.rate(SimTime(8 * SimTime::MS_PER_DAY + 10 * 3_600_000)),
+            7.0
+        );
     }
 }

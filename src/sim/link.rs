@@ -12,9 +12,9 @@
 use super::dist::Dist;
 use super::kernel::{EventQueue, SimTime};
 use super::run::{Ev, SimError};
+use crate::platform::http;
 use crate::proto::codec::FrameDecoder;
 use crate::proto::frame::next_packet_no;
-use crate::platform::http;
 use crate::scenario::{Scenario, Transport};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -325,7 +325,11 @@ mod test {
         let mut l = link(&["network.uplink_ms={dist=\"uniform\",low=0,high=500}"]);
         let mut q = EventQueue::new();
         for n in 1..=50 {
-            l.send_or_buffer(&mut q, SimTime(n as i64), (frame(n), SimTime(n as i64), true));
+            l.send_or_buffer(
+                &mut q,
+                SimTime(n as i64),
+                (frame(n), SimTime(n as i64), true),
+            );
         }
         let mut last = (SimTime(0), 0);
         while let Some((t, ev)) = q.pop() {

@@ -40,9 +40,7 @@ use super::dist::Dist;
 use super::kernel::{EventQueue, SimTime};
 use super::lanes::{Exits, Gates, choose_entrance, other_entrance};
 use super::link::Link;
-pub use super::summary::{
-    Audit, EntranceSummary, Hourly, RunResult, Series, Summary, TimeShare,
-};
+pub use super::summary::{Audit, EntranceSummary, Hourly, RunResult, Series, Summary, TimeShare};
 use super::summary::{Counts, Integrals, WaitHist, rate, ratio};
 use crate::engine::{
     self, Admission, Command as Cmd, Config, Engine, EntranceConfig, EntranceId, FlowPolicy,
@@ -398,8 +396,8 @@ pub(super) struct Sim<'a> {
 
 impl<'a> Sim<'a> {
     fn new(scn: &'a Scenario, opts: RunOptions) -> Result<Sim<'a>, SimError> {
-        let engine = Engine::new(engine_config(scn), DAY0)
-            .map_err(|e| SimError(format!("garage: {e}")))?;
+        let engine =
+            Engine::new(engine_config(scn), DAY0).map_err(|e| SimError(format!("garage: {e}")))?;
         let platform = Platform::new(PlatformConfig {
             algo: SignAlgo::Sha1,
             mode: Mode::Lenient,
@@ -519,8 +517,8 @@ impl<'a> Sim<'a> {
                         self.q.schedule(at, Ev::Change(r));
                     }
                     if plan.cancel_at.is_none() && !plan.no_show {
-                        let at = SimTime(booked.0 + plan.offset_ms)
-                            .max(SimTime(plan.book_at.0 + 1000));
+                        let at =
+                            SimTime(booked.0 + plan.offset_ms).max(SimTime(plan.book_at.0 + 1000));
                         self.q.schedule(at, Ev::ReservedArrival(r, 0));
                     }
                 }
@@ -834,9 +832,7 @@ impl<'a> Sim<'a> {
                 self.drain_effects(t);
                 // Drive round to an entrance that takes general vehicles.
                 match other_entrance(&self.engine, n, e) {
-                    Some(x) => self
-                        .q
-                        .schedule(SimTime(t.0 + 60_000), Ev::ComeRound(d, x)),
+                    Some(x) => self.q.schedule(SimTime(t.0 + 60_000), Ev::ComeRound(d, x)),
                     None => {
                         self.present[d.0 as usize] = None;
                         self.turn_away(t, pop, counted);
@@ -868,9 +864,7 @@ impl<'a> Sim<'a> {
         p.queued = false;
         let (counted, pop) = (p.counted, p.pop);
         match other_entrance(&self.engine, self.gates.len(), from) {
-            Some(x) => self
-                .q
-                .schedule(SimTime(t.0 + 60_000), Ev::ComeRound(d, x)),
+            Some(x) => self.q.schedule(SimTime(t.0 + 60_000), Ev::ComeRound(d, x)),
             None => {
                 self.present[d.0 as usize] = None;
                 self.turn_away(t, pop, counted);
@@ -1040,10 +1034,8 @@ impl<'a> Sim<'a> {
             // The control list holds it: staff deal with it, then let it out.
             Ok(ERe::ExitRefused { .. }) => {
                 self.counts.control_held += u64::from(t >= self.warm);
-                self.q.schedule(
-                    SimTime(t.0 + self.control_hold_ms),
-                    Ev::ControlRelease(d),
-                );
+                self.q
+                    .schedule(SimTime(t.0 + self.control_hold_ms), Ev::ControlRelease(d));
             }
             _ => {}
         }
@@ -1277,9 +1269,7 @@ impl<'a> Sim<'a> {
             }
             match ev {
                 Ev::Uplink { epoch, bytes, seq } => self.uplink(t.max(end), epoch, bytes, seq),
-                Ev::Downlink { epoch, bytes, seq } => {
-                    self.downlink(t.max(end), epoch, &bytes, seq)
-                }
+                Ev::Downlink { epoch, bytes, seq } => self.downlink(t.max(end), epoch, &bytes, seq),
                 Ev::Backlog => self.link.backlog_tick(&mut self.q, t.max(end)),
                 Ev::OutageEnd => self.outage_end(t.max(end)),
                 _ => {}

@@ -427,7 +427,8 @@ impl Integrals {
                 .map(|(_, m)| *m)
                 .collect();
             if !maxima.is_empty() {
-                max[h] = Some(maxima.iter().map(|&m| m as f64).sum::<f64>() / maxima.len() as f64 / s);
+                max[h] =
+                    Some(maxima.iter().map(|&m| m as f64).sum::<f64>() / maxima.len() as f64 / s);
             }
         }
         (mean, max)

@@ -107,8 +107,14 @@ pub fn hourly_frame(r: &RunResult) -> PolarsResult<DataFrame> {
         Column::new("arrivals_per_day".into(), per_day(&h.arrivals)),
         Column::new("entries_per_day".into(), per_day(&h.entries)),
         Column::new("turned_away_per_day".into(), per_day(&h.turned_away)),
-        Column::new("booking_attempts_per_day".into(), per_day(&h.booking_attempts)),
-        Column::new("booking_refusals_per_day".into(), per_day(&h.booking_refusals)),
+        Column::new(
+            "booking_attempts_per_day".into(),
+            per_day(&h.booking_attempts),
+        ),
+        Column::new(
+            "booking_refusals_per_day".into(),
+            per_day(&h.booking_refusals),
+        ),
         Column::new("mean_wait_s".into(), h.mean_wait_s.to_vec()),
         Column::new("p95_wait_s".into(), h.p95_wait_s.to_vec()),
         Column::new("mean_occupancy".into(), h.mean_occupancy.to_vec()),

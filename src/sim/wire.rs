@@ -139,7 +139,8 @@ impl Sim<'_> {
     /// The garage sends a request (a report or garage info) that happened at `ev_t`.
     pub(super) fn garage_send(&mut self, t: SimTime, req: &Request, ev_t: SimTime, report: bool) {
         let bytes = self.encode_up(req, ev_t);
-        self.link.send_or_buffer(&mut self.q, t, (bytes, ev_t, report));
+        self.link
+            .send_or_buffer(&mut self.q, t, (bytes, ev_t, report));
     }
 
     /// Hands every effect the engine queued to the link (reports as frames),
