@@ -5,33 +5,9 @@
 use super::CalibrateError;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-
-const FONT_PATHS: [&str; 3] = [
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-];
 
 fn font() -> Result<(), CalibrateError> {
-    static LOADED: OnceLock<Result<(), String>> = OnceLock::new();
-    LOADED
-        .get_or_init(|| {
-            let bytes = FONT_PATHS
-                .iter()
-                .find_map(|p| std::fs::read(p).ok())
-                .ok_or_else(|| {
-                    format!(
-                        "no font for plot text: install fonts-dejavu-core (looked in {})",
-                        FONT_PATHS.join(", ")
-                    )
-                })?;
-            let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-            plotters::style::register_font("sans-serif", FontStyle::Normal, bytes)
-                .map_err(|_| "DejaVuSans.ttf is not a font".to_string())
-        })
-        .clone()
-        .map_err(CalibrateError::Plot)
+    crate::plot::font().map_err(CalibrateError::Plot)
 }
 
 /// One line of the figure: (hour of day, share) points, and an optional

@@ -25,7 +25,9 @@ const FONT_PATHS: [&str; 3] = [
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
 ];
 
-fn font() -> Result<(), String> {
+/// Registers DejaVu Sans for plot text, once per process (for every
+/// figure parksim draws, the calibration's too).
+pub(crate) fn font() -> Result<(), String> {
     static LOADED: OnceLock<Result<(), String>> = OnceLock::new();
     LOADED
         .get_or_init(|| {

@@ -175,34 +175,27 @@ impl Link {
         );
     }
 
+    /// Bytes towards the garage, delivered after the downlink latency.
+    fn schedule_down(&mut self, q: &mut EventQueue<Ev>, t: SimTime, bytes: Vec<u8>, seq: u32) {
+        let at = self.down_time(t);
+        let epoch = self.epoch;
+        q.schedule(at, Ev::Downlink { epoch, bytes, seq });
+    }
+
     /// The garage answers a downlink (not kept for resending).
     pub fn answer_up(&mut self, q: &mut EventQueue<Ev>, t: SimTime, bytes: Vec<u8>, seq: u32) {
         if self.up {
             let at = self.up_time(t);
             self.count_sent(&bytes);
-            q.schedule(
-                at,
-                Ev::Uplink {
-                    epoch: self.epoch,
-                    bytes,
-                    seq,
-                },
-            );
+            let epoch = self.epoch;
+            q.schedule(at, Ev::Uplink { epoch, bytes, seq });
         }
     }
 
     /// The platform answers an uplink (the link was up to bring it).
     pub fn answer_down(&mut self, q: &mut EventQueue<Ev>, t: SimTime, bytes: Vec<u8>, seq: u32) {
-        let at = self.down_time(t);
         self.count_sent(&bytes);
-        q.schedule(
-            at,
-            Ev::Downlink {
-                epoch: self.epoch,
-                bytes,
-                seq,
-            },
-        );
+        self.schedule_down(q, t, bytes, seq);
     }
 
     /// The platform sends a downlink: delivered, or held while the link is
@@ -210,15 +203,7 @@ impl Link {
     pub fn push_down(&mut self, q: &mut EventQueue<Ev>, t: SimTime, bytes: Vec<u8>, seq: u32) {
         self.count_sent(&bytes);
         if self.up {
-            let at = self.down_time(t);
-            q.schedule(
-                at,
-                Ev::Downlink {
-                    epoch: self.epoch,
-                    bytes,
-                    seq,
-                },
-            );
+            self.schedule_down(q, t, bytes, seq);
         } else {
             self.platform_out.push_back((bytes, seq));
         }
@@ -249,15 +234,7 @@ impl Link {
         }
         let out: Vec<_> = self.platform_out.drain(..).collect();
         for (b, seq) in out {
-            let at = self.down_time(t);
-            q.schedule(
-                at,
-                Ev::Downlink {
-                    epoch: self.epoch,
-                    bytes: b,
-                    seq,
-                },
-            );
+            self.schedule_down(q, t, b, seq);
         }
         self.kick_backlog(q, t);
     }
