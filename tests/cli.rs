@@ -288,3 +288,51 @@ fn closed_stdout_is_not_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(out.status.success(), "{:?}: {err}", out.status);
 }
+
+/// `run --out` records what it simulated: `scenario.toml` runs the same
+/// garage again (same summary), `provenance.json` names it.
+#[test]
+fn a_run_directory_records_its_scenario_and_provenance() {
+    let dir = std::env::temp_dir().join(format!("parksim-cli-prov-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    let first = parksim(
+        &[
+            "run",
+            "--days",
+            "1",
+            "--seed",
+            "11",
+            "--set",
+            "garage.stalls=250",
+            "--json",
+            "--out",
+            d,
+        ],
+        b"",
+    );
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let prov: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("provenance.json")).unwrap())
+            .unwrap();
+    assert_eq!(prov["seed"], "11");
+    assert_eq!(prov["days"], 1);
+    assert_eq!(prov["stalls"], 250);
+    assert_eq!(prov["scenario"], lines(&first)[0]["scenario"]);
+    assert!(
+        prov["overrides"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o == "garage.stalls=250")
+    );
+    let scn = dir.join("scenario.toml");
+    let again = parksim(&["run", scn.to_str().unwrap(), "--json"], b"");
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        lines(&again),
+        lines(&first),
+        "scenario.toml simulates another garage"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -40,6 +40,7 @@ pub fn run(
     )
     .map_err(|e| format!("{label}: {e}"))?;
     if let Some(dir) = &out {
+        parksim::planner::output::write_run_provenance(dir, &scn, &label, &sets)?;
         write_tables(dir, &result).map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
     }
     let s = &result.summary;

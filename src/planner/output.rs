@@ -36,7 +36,7 @@ pub const GIT_REVISION: &str = match option_env!("PARKSIM_GIT_REV") {
 };
 
 /// Files a sweep, a merge or a run writes into its directory.
-const RESULT_FILES: [&str; 9] = [
+const RESULT_FILES: [&str; 12] = [
     "runs.jsonl",
     "runs.csv",
     "runs.parquet",
@@ -46,6 +46,9 @@ const RESULT_FILES: [&str; 9] = [
     "provenance.json",
     "series.csv",
     "series.parquet",
+    "hourly.csv",
+    "hourly.parquet",
+    "scenario.toml",
 ];
 
 /// Columns from rows of (name, value). The columns are every name of
@@ -261,6 +264,41 @@ pub fn write_provenance(
         "shard".into(),
         shard.map_or(Value::Null, |s| format!("{}/{}", s.index, s.count).into()),
     );
+    let path = dir.join("provenance.json");
+    let body = serde_json::to_string_pretty(&Value::Object(m)).map_err(|e| e.to_string())?;
+    std::fs::write(&path, body + "\n").map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Writes a run's `scenario.toml` (the scenario as simulated, overrides
+/// applied, every key spelled out: `parksim run --scenario` on it runs
+/// the same garage again) and `provenance.json` (parksim's version and
+/// revision, the scenario's name, seed, days and warm-up, where the
+/// scenario came from and the overrides given).
+pub fn write_run_provenance(
+    dir: &Path,
+    scn: &crate::scenario::Scenario,
+    source: &str,
+    sets: &[String],
+) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let text = toml::to_string(scn).map_err(|e| format!("scenario.toml: {e}"))?;
+    let path = dir.join("scenario.toml");
+    std::fs::write(
+        &path,
+        format!("# The scenario this run simulated, overrides applied.\n{text}"),
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut m = serde_json::Map::new();
+    m.insert("parksim_version".into(), VERSION.into());
+    m.insert("git_revision".into(), GIT_REVISION.into());
+    m.insert("scenario".into(), scn.name.clone().into());
+    m.insert("source".into(), source.into());
+    m.insert("overrides".into(), sets.to_vec().into());
+    // Seeds are written as text: a u64 does not survive every JSON reader.
+    m.insert("seed".into(), scn.seed.to_string().into());
+    m.insert("days".into(), scn.days.into());
+    m.insert("warmup_days".into(), scn.warmup_days.into());
+    m.insert("stalls".into(), scn.garage.stalls.into());
     let path = dir.join("provenance.json");
     let body = serde_json::to_string_pretty(&Value::Object(m)).map_err(|e| e.to_string())?;
     std::fs::write(&path, body + "\n").map_err(|e| format!("{}: {e}", path.display()))
