@@ -59,10 +59,13 @@ fn grid_expands_in_key_order_last_key_fastest() {
         s.label(3),
         "days=2, demand.arrival_rate=30.0, garage.stalls=20"
     );
-    // Each run has its own seed, fixed by the sweep seed and its index.
+    // A run's seed is fixed by the sweep seed and its replication, the
+    // same at every grid point (common random numbers).
     let a = s.scenario(1, 2).unwrap();
     assert_eq!(a.garage.stalls, 20);
-    assert_eq!(a.seed, parksim::planner::splitmix64(9 ^ 5));
+    assert_eq!(a.seed, parksim::planner::splitmix64(9 ^ 2));
+    assert_eq!(s.scenario(3, 2).unwrap().seed, a.seed);
+    assert_ne!(s.scenario(1, 1).unwrap().seed, a.seed);
 }
 
 #[test]
@@ -888,4 +891,49 @@ fn plan_on_the_command_line_prints_and_writes_its_evidence() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("nothing was run"));
+}
+
+/// In a log (stderr not a terminal) a sweep prints a line per
+/// `--progress-every` runs with its rate and ETA, and one at the end;
+/// `--quiet` prints nothing at all.
+#[test]
+fn a_sweep_in_a_log_prints_progress_lines_and_quiet_silences_them() {
+    let dir = tmp("cli-progress");
+    let sweep_file = dir.join("s.toml");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        &sweep_file,
+        SMALL.replace(
+            "base = \"mmcc.toml\"",
+            &format!("base = {:?}", scenarios_dir().join("mmcc.toml")),
+        ),
+    )
+    .unwrap();
+    let sweep = |extra: &[&str], out: &str| {
+        let o = parksim()
+            .arg("sweep")
+            .arg(&sweep_file)
+            .arg("--out")
+            .arg(dir.join(out))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        String::from_utf8(o.stderr).unwrap()
+    };
+    let log = sweep(&["--progress-every", "5", "--threads", "1"], "a");
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains(" sweep: ")).collect();
+    // 12 runs: lines at 5, 10 and 12 (more if a minute passed, it will not).
+    assert_eq!(lines.len(), 3, "{log}");
+    for (l, done) in lines.iter().zip([5, 10, 12]) {
+        assert!(l.contains(&format!(" {done}/12 runs (")), "{l}");
+        assert!(l.contains("runs/s") && l.contains("ETA "), "{l}");
+        assert!(l.as_bytes()[2] == b':' && l.contains("Z sweep: "), "{l}");
+    }
+    assert!(!log.contains('\r'), "a log gets no carriage returns");
+    assert!(lines[2].contains("(100 %)") && lines[2].ends_with("ETA 0 s"));
+    // A shard counts its own runs.
+    let shard = sweep(&["--progress-every", "100", "--shard", "1/4"], "b");
+    assert!(shard.contains(" 3/3 runs (100 %)"), "{shard}");
+    assert_eq!(sweep(&["--quiet"], "c"), "");
 }

@@ -4,8 +4,10 @@
 use clap::{Parser, Subcommand};
 
 mod calibrate;
+mod compare;
 mod net;
 mod planner;
+mod progress;
 mod proto;
 mod run;
 
@@ -61,6 +63,10 @@ enum Top {
         /// No progress bar, no messages.
         #[arg(long)]
         quiet: bool,
+        /// When stderr is not a terminal (a batch log): a progress line per
+        /// this many runs (default: 5 % of the runs), or per minute.
+        #[arg(long, value_name = "RUNS")]
+        progress_every: Option<usize>,
         /// Replace the results of another sweep found in --out.
         #[arg(long)]
         force: bool,
@@ -74,6 +80,36 @@ enum Top {
         /// Replace the results of another sweep found in --out.
         #[arg(long)]
         force: bool,
+    },
+    /// Two policies side by side: every metric, B − A and its 95 % CI
+    /// (paired by seed: common random numbers).
+    ///
+    /// A and B: a sweep point `DIR@N` or `DIR@key=value,key=value` (a sweep
+    /// directory; `DIR` alone when it has one point), a run directory
+    /// (`run --out`: its scenario.toml) or a scenario file; runs and
+    /// scenarios are replicated with a sweep's seeds.
+    Compare {
+        a: String,
+        b: String,
+        /// Runs of each replicated side (a run directory or scenario file);
+        /// against a sweep point: that point's replications.
+        #[arg(long, default_value_t = 10)]
+        replications: u32,
+        /// Seed of the replications (default: the sweep's, else A's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print one JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Every metric, not only the headline ones.
+        #[arg(long)]
+        all: bool,
+        /// Write compare.json and compare.csv here.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
     /// Find the smallest value of a knob whose 95 % CI meets every target.
     Plan {
@@ -149,9 +185,29 @@ pub fn main() -> i32 {
             threads,
             shard,
             quiet,
+            progress_every,
             force,
-        } => planner::sweep(file, out, threads, shard, quiet, force),
+        } => planner::sweep(file, out, threads, shard, quiet, progress_every, force),
         Top::Merge { dirs, out, force } => planner::merge(dirs, out, force),
+        Top::Compare {
+            a,
+            b,
+            replications,
+            seed,
+            threads,
+            json,
+            all,
+            out,
+        } => compare::run(compare::CompareArgs {
+            a,
+            b,
+            replications,
+            seed,
+            threads: planner::threads_or_all(threads),
+            json,
+            all,
+            out,
+        }),
         Top::Plot { dir } => parksim::plot::plot_dir(&dir).map(|files| {
             for f in files {
                 println!("{}", f.display());

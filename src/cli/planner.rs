@@ -1,55 +1,17 @@
 //! `parksim sweep`, `parksim merge`, `parksim plan`.
 
+use super::progress::{Mode, Progress};
 use parksim::planner::output::write_rows;
 use parksim::planner::output::{
     merged_sweep, prepare_out, read_merge, write_all, write_provenance,
 };
 use parksim::planner::plan::{PlanSpec, Target, evidence_rows, plan};
 use parksim::planner::{Shard, Sweep, point_stats, run_sweep};
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::Instant;
 
-fn threads_or_all(threads: Option<usize>) -> usize {
+pub(super) fn threads_or_all(threads: Option<usize>) -> usize {
     threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
-/// A one-line progress display on stderr: runs done, rate, ETA.
-struct Progress {
-    on: bool,
-    start: Instant,
-    last: Mutex<Instant>,
-}
-
-impl Progress {
-    fn new(quiet: bool) -> Progress {
-        Progress {
-            on: !quiet && std::io::stderr().is_terminal(),
-            start: Instant::now(),
-            last: Mutex::new(Instant::now()),
-        }
-    }
-
-    fn tick(&self, done: usize, total: usize) {
-        if !self.on {
-            return;
-        }
-        let Ok(mut last) = self.last.lock() else {
-            return;
-        };
-        if done < total && last.elapsed().as_millis() < 200 {
-            return;
-        }
-        *last = Instant::now();
-        let secs = self.start.elapsed().as_secs_f64();
-        let rate = done as f64 / secs.max(1e-9);
-        let eta = (total - done) as f64 / rate.max(1e-9);
-        eprint!("\r{done}/{total} runs  {rate:.1} runs/s  ETA {eta:.0} s   ");
-        if done == total {
-            eprintln!();
-        }
-    }
 }
 
 pub fn sweep(
@@ -58,6 +20,7 @@ pub fn sweep(
     threads: Option<usize>,
     shard: Option<Shard>,
     quiet: bool,
+    progress_every: Option<usize>,
     force: bool,
 ) -> Result<i32, String> {
     let text = std::fs::read_to_string(&file)
@@ -80,10 +43,13 @@ pub fn sweep(
             ))
         );
     }
-    let progress = Progress::new(quiet);
+    let here = (0..sweep.total())
+        .filter(|i| shard.is_none_or(|s| i % s.count == s.index))
+        .count();
+    let progress = Progress::new(Mode::for_stderr(quiet, progress_every, here), here);
     let t = Instant::now();
-    let runs = run_sweep(&sweep, threads, shard, &|d, n| progress.tick(d, n))
-        .map_err(|e| e.to_string())?;
+    let runs =
+        run_sweep(&sweep, threads, shard, &|d, _| progress.tick(d)).map_err(|e| e.to_string())?;
     let secs = t.elapsed().as_secs_f64();
     write_all(&out, &runs)?;
     write_provenance(&out, &sweep, shard, runs.len())?;

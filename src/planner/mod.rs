@@ -4,10 +4,17 @@
 //! # Determinism
 //! A sweep's runs are numbered: grid points in the order of their keys
 //! (byte order, last key fastest), `replications` runs per point. Run `i`
-//! gets the seed `splitmix64(sweep seed ^ i)`, so its result depends on the
-//! sweep file and `i` only — not on `--threads`, not on sharding. Runs are
-//! executed with rayon and collected in index order; every statistic is
-//! reduced serially in that order.
+//! is replication `r` of its grid point and gets the seed
+//! `splitmix64(sweep seed ^ r)`, so its result depends on the sweep file
+//! and `i` only — not on `--threads`, not on sharding. Runs are executed
+//! with rayon and collected in index order; every statistic is reduced
+//! serially in that order.
+//!
+//! # Common random numbers
+//! Replication `r` has the same seed at every grid point, so two points
+//! see the same drivers wherever their demand settings agree, and a
+//! difference between them is measured on paired runs (`parksim compare`
+//! pairs them by seed): the policy's effect, not the luck of the draw.
 //!
 //! # Identity
 //! [`Sweep::expanded_toml`] writes the sweep with its base scenario
@@ -225,8 +232,7 @@ impl Sweep {
                     .collect::<Vec<_>>()
                     .join("; ")
             })?;
-        let run = p * self.replications as usize + r as usize;
-        s.seed = splitmix64(self.seed ^ run as u64);
+        s.seed = splitmix64(self.seed ^ u64::from(r));
         Ok(s)
     }
 }
@@ -383,6 +389,7 @@ pub fn point_stats(runs: &[RunRecord]) -> Vec<PointStats> {
         .collect()
 }
 
+pub mod compare;
 pub mod output;
 pub mod plan;
 pub mod stats;

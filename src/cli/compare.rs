@@ -1,0 +1,352 @@
+//! `parksim compare A B`: two policies side by side, B − A with its 95 % CI.
+//!
+//! A side is one of
+//! - a sweep point: `DIR@N` (point `N` of the sweep in `DIR`, the
+//!   `point` column of its tables), `DIR@key=value,key=value` (the point
+//!   with those grid values), or `DIR` when the sweep has one point; its
+//!   runs are read from `runs.jsonl`;
+//! - a run directory (`parksim run --out DIR`: its `scenario.toml`) or a
+//!   scenario file: replicated here, `--replications` runs.
+//!
+//! Replicated sides get the seeds a sweep would give its replications:
+//! replication `r` has `splitmix64(seed ^ r)`, with `seed` from `--seed`,
+//! else the sweep's seed when the other side is a sweep point (so its
+//! runs are matched seed for seed), else A's scenario seed. Both sides
+//! then share their seeds and the runs are paired
+//! ([`parksim::planner::compare`]).
+
+use parksim::planner::compare::{Comparison, Sample, compare};
+use parksim::planner::output::read_merge;
+use parksim::planner::{RunRecord, Sweep, run_sweep};
+use parksim::scenario::Scenario;
+use std::path::{Path, PathBuf};
+
+/// One side as given on the command line.
+enum Side {
+    Point {
+        dir: PathBuf,
+        runs: Vec<RunRecord>,
+        point: usize,
+        seed: u64,
+    },
+    Scenario {
+        label: String,
+        text: String,
+        seed: u64,
+    },
+}
+
+/// The metrics the text table shows, with their labels and units
+/// (`--all`: every metric).
+const HEADLINE: [(&str, &str, Unit); 12] = [
+    ("booking_success_rate", "booking success", Unit::Share),
+    ("walkin_blocking_rate", "walk-in blocking", Unit::Share),
+    ("blocking_rate", "general-class blocking", Unit::Share),
+    ("fulfilment_rate", "fulfilment", Unit::Share),
+    ("mean_wait_s", "mean entrance wait", Unit::Seconds),
+    ("p95_wait_s", "p95 entrance wait", Unit::Seconds),
+    ("walkin_p95_wait_s", "walk-in p95 wait", Unit::Seconds),
+    ("reserved_mean_wait_s", "reserved mean wait", Unit::Seconds),
+    ("mean_occupancy", "mean occupancy", Unit::Share),
+    ("hours_full", "hours full", Unit::Plain),
+    ("late_refusals", "late refusals", Unit::Plain),
+    ("revenue", "revenue [yuan]", Unit::Plain),
+];
+
+#[derive(Clone, Copy)]
+enum Unit {
+    Share,
+    Seconds,
+    Plain,
+}
+
+impl Unit {
+    fn fmt(self, x: Option<f64>) -> String {
+        match (self, x) {
+            (_, None) => "n/a".into(),
+            (Unit::Share, Some(v)) => format!("{:.2} %", 100.0 * v),
+            (Unit::Seconds, Some(v)) => format!("{v:.1} s"),
+            (Unit::Plain, Some(v)) => format!("{v:.2}"),
+        }
+    }
+}
+
+pub struct CompareArgs {
+    pub a: String,
+    pub b: String,
+    pub replications: u32,
+    pub seed: Option<u64>,
+    pub threads: usize,
+    pub json: bool,
+    pub all: bool,
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: CompareArgs) -> Result<i32, String> {
+    if args.replications < 2 {
+        return Err("--replications must be at least 2 (an interval needs two runs)".into());
+    }
+    let (a, b) = (side(&args.a)?, side(&args.b)?);
+    // Seeds and replications for replicated sides.
+    let sweep_side = [&a, &b].into_iter().find_map(|s| match s {
+        Side::Point {
+            runs, point, seed, ..
+        } => Some((
+            *seed,
+            runs.iter().filter(|r| r.point == *point).count() as u32,
+        )),
+        Side::Scenario { .. } => None,
+    });
+    let (seed, reps) = match (args.seed, sweep_side) {
+        (Some(s), _) => (s, args.replications),
+        (None, Some((s, n))) => (s, n.max(2)),
+        (None, None) => match &a {
+            Side::Scenario { seed, .. } => (*seed, args.replications),
+            Side::Point { .. } => unreachable!("a sweep side was found above"),
+        },
+    };
+    let sa = sample(&a, seed, reps, args.threads)?;
+    let sb = sample(&b, seed, reps, args.threads)?;
+    let c = compare(&sa, &sb);
+    if let Some(dir) = &args.out {
+        write(dir, &c)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&c).map_err(|e| e.to_string())?);
+    } else {
+        print_table(&c, args.all);
+        if let Some(dir) = &args.out {
+            println!("tables in {}", dir.display());
+        }
+    }
+    Ok(0)
+}
+
+/// Reads one side's argument.
+fn side(arg: &str) -> Result<Side, String> {
+    let (path, sel) = match arg.rsplit_once('@') {
+        Some((p, s)) if Path::new(p).join("runs.jsonl").exists() => (p, Some(s)),
+        _ => (arg, None),
+    };
+    let path = Path::new(path);
+    if path.join("runs.jsonl").exists() {
+        let runs = read_merge(&[path.to_path_buf()])?;
+        let point = select(path, &runs, sel)?;
+        let seed = seed_of_sweep(path)?;
+        return Ok(Side::Point {
+            dir: path.to_path_buf(),
+            runs,
+            point,
+            seed,
+        });
+    }
+    let file = if path.is_dir() {
+        path.join("scenario.toml")
+    } else {
+        path.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        format!(
+            "{arg}: neither a sweep directory (runs.jsonl), a run directory (scenario.toml) nor a scenario file: {e}"
+        )
+    })?;
+    let scn = Scenario::from_toml(&text).map_err(|errs| {
+        let all: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        format!("{}: {}", file.display(), all.join("; "))
+    })?;
+    Ok(Side::Scenario {
+        label: format!("{} ({})", scn.name, file.display()),
+        seed: scn.seed,
+        text,
+    })
+}
+
+/// The sweep seed recorded in a sweep directory's `sweep.toml`.
+fn seed_of_sweep(dir: &Path) -> Result<u64, String> {
+    let path = dir.join("sweep.toml");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Sweep::from_toml(&text, dir)
+        .map(|s| s.seed)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The grid point `sel` names (an index or `key=value,…`), or the only one.
+fn select(dir: &Path, runs: &[RunRecord], sel: Option<&str>) -> Result<usize, String> {
+    let mut points: Vec<(usize, String)> = runs
+        .iter()
+        .map(|r| {
+            let g: Vec<String> = r.grid.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            (r.point, g.join(","))
+        })
+        .collect();
+    points.dedup();
+    let listing = || {
+        points
+            .iter()
+            .map(|(p, g)| format!("  {}@{p}  {g}", dir.display()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let found = match sel {
+        None if points.len() == 1 => Some(points[0].0),
+        None => None,
+        Some(s) => match s.parse::<usize>() {
+            Ok(p) => points.iter().find(|(q, _)| *q == p).map(|(q, _)| *q),
+            Err(_) => {
+                let want: Vec<String> = s.split(',').map(|x| x.trim().replace(' ', "")).collect();
+                let hits: Vec<usize> = points
+                    .iter()
+                    .filter(|(_, g)| {
+                        let have: Vec<String> = g.split(',').map(|x| x.replace(' ', "")).collect();
+                        want.iter().all(|w| have.contains(w))
+                    })
+                    .map(|(p, _)| *p)
+                    .collect();
+                (hits.len() == 1).then(|| hits[0])
+            }
+        },
+    };
+    found.ok_or_else(|| {
+        format!(
+            "{}: name one grid point{}; the sweep has:\n{}",
+            dir.display(),
+            sel.map_or(String::new(), |s| format!(" (`{s}` names none or several)")),
+            listing()
+        )
+    })
+}
+
+/// A side's runs.
+fn sample(side: &Side, seed: u64, reps: u32, threads: usize) -> Result<Sample, String> {
+    match side {
+        Side::Point {
+            dir, runs, point, ..
+        } => {
+            let mine: Vec<(u64, parksim::sim::run::Summary)> = runs
+                .iter()
+                .filter(|r| r.point == *point)
+                .map(|r| (r.seed, r.summary.clone()))
+                .collect();
+            let grid = runs
+                .iter()
+                .find(|r| r.point == *point)
+                .map(|r| {
+                    r.grid
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            Ok(Sample::of(
+                format!("{} point {point}: {grid}", dir.display()),
+                &mine,
+            ))
+        }
+        Side::Scenario { label, text, .. } => {
+            let sweep = Sweep {
+                base_text: text.clone(),
+                replications: reps,
+                seed,
+                keys: Vec::new(),
+                values: Vec::new(),
+                points: vec![Vec::new()],
+            };
+            let runs = run_sweep(&sweep, threads, None, &|_, _| {}).map_err(|e| e.to_string())?;
+            let mine: Vec<(u64, parksim::sim::run::Summary)> =
+                runs.into_iter().map(|r| (r.seed, r.summary)).collect();
+            Ok(Sample::of(format!("{label}, {reps} replications"), &mine))
+        }
+    }
+}
+
+fn print_table(c: &Comparison, all: bool) {
+    println!("A: {} ({} runs)", c.a, c.a_runs);
+    println!("B: {} ({} runs)", c.b, c.b_runs);
+    println!(
+        "{}",
+        if c.paired {
+            "paired by seed (common random numbers): B − A per seed, Student's t 95 % CI"
+        } else {
+            "not paired (the seeds differ): Welch's 95 % CI of mean(B) − mean(A)"
+        }
+    );
+    println!(
+        "{:<24} {:>14} {:>14} {:>14} {:>30}  differs",
+        "metric", "A", "B", "B − A", "95 % CI of B − A"
+    );
+    let rows: Vec<(&str, &str, Unit)> = if all {
+        c.metrics
+            .iter()
+            .map(|m| {
+                let unit = HEADLINE
+                    .iter()
+                    .find(|h| h.0 == m.metric)
+                    .map_or(Unit::Plain, |h| h.2);
+                (m.metric.as_str(), m.metric.as_str(), unit)
+            })
+            .collect()
+    } else {
+        HEADLINE.to_vec()
+    };
+    for (key, label, unit) in rows {
+        let Some(m) = c.get(key) else { continue };
+        let d = &m.diff;
+        let diff_unit = |x: Option<f64>| match unit {
+            Unit::Share => x.map_or("n/a".into(), |v| format!("{:+.2} pp", 100.0 * v)),
+            _ => x.map_or("n/a".into(), |v| format!("{v:+.2}")),
+        };
+        let ci = match (d.ci_low, d.ci_high) {
+            (Some(l), Some(h)) => format!("[{}, {}]", diff_unit(Some(l)), diff_unit(Some(h))),
+            _ => "n/a".into(),
+        };
+        println!(
+            "{:<24} {:>14} {:>14} {:>14} {:>30}  {}",
+            label,
+            unit.fmt(m.a.mean),
+            unit.fmt(m.b.mean),
+            diff_unit(d.mean),
+            ci,
+            match d.differs {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "n/a",
+            }
+        );
+    }
+}
+
+/// `compare.json` (the whole comparison) and `compare.csv` (a row per
+/// metric) in `dir`.
+fn write(dir: &Path, c: &Comparison) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let json = serde_json::to_string_pretty(c).map_err(|e| e.to_string())?;
+    let path = dir.join("compare.json");
+    std::fs::write(&path, json + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    let cell = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+    let mut csv = String::from(
+        "metric,a_n,a_mean,a_ci_low,a_ci_high,b_n,b_mean,b_ci_low,b_ci_high,diff_n,diff_mean,diff_ci_low,diff_ci_high,differs,paired\n",
+    );
+    for m in &c.metrics {
+        csv += &format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            m.metric,
+            m.a.n,
+            cell(m.a.mean),
+            cell(m.a.ci_low),
+            cell(m.a.ci_high),
+            m.b.n,
+            cell(m.b.mean),
+            cell(m.b.ci_low),
+            cell(m.b.ci_high),
+            m.diff.n,
+            cell(m.diff.mean),
+            cell(m.diff.ci_low),
+            cell(m.diff.ci_high),
+            m.diff.differs.map_or(String::new(), |d| d.to_string()),
+            c.paired
+        );
+    }
+    let path = dir.join("compare.csv");
+    std::fs::write(&path, csv).map_err(|e| format!("{}: {e}", path.display()))
+}

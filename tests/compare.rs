@@ -1,0 +1,190 @@
+//! `parksim compare`: two policies side by side, paired by seed.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn scenarios() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("parksim-compare-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs parksim; returns (exit code, stdout, stderr).
+fn parksim(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_parksim"))
+        .args(args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8(o.stdout).unwrap(),
+        err,
+    )
+}
+
+fn json(args: &[&str]) -> Value {
+    let (code, out, err) = parksim(args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn metric<'a>(c: &'a Value, name: &str) -> &'a Value {
+    c["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == name)
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+/// An M/M/c/c garage at two sizes: 20 stalls block far less than 10 at
+/// 30 cars/h × 40 min = 20 erlangs (Erlang-B(10, 20) = 0.538,
+/// Erlang-B(20, 20) = 0.159),
+/// and the paired interval says so.
+#[test]
+fn two_sweep_points_are_paired_by_seed() {
+    let dir = tmp("sweep");
+    let file = dir.join("s.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "base = {:?}\nreplications = 4\nseed = 5\n[grid]\n\"days\" = [3]\n\"garage.stalls\" = [10, 20]\n",
+            scenarios().join("mmcc.toml")
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let (code, _, err) = parksim(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let o = out.to_str().unwrap();
+    let c = json(&[
+        "compare",
+        &format!("{o}@0"),
+        &format!("{o}@garage.stalls=20"),
+        "--json",
+    ]);
+    assert_eq!(c["paired"], true);
+    assert_eq!(
+        (c["a_runs"].as_u64(), c["b_runs"].as_u64()),
+        (Some(4), Some(4))
+    );
+    let b = metric(&c, "blocking_rate");
+    let (lo, hi) = (
+        b["diff"]["ci_low"].as_f64().unwrap(),
+        b["diff"]["ci_high"].as_f64().unwrap(),
+    );
+    assert!(hi < 0.0, "20 stalls block less: {b}");
+    assert!(
+        (0.32..0.44).contains(&-b["diff"]["mean"].as_f64().unwrap()),
+        "{b}"
+    );
+    assert!(lo < b["diff"]["mean"].as_f64().unwrap());
+    assert_eq!(b["diff"]["differs"], true);
+    assert!(
+        (b["a"]["mean"].as_f64().unwrap() - 0.538).abs() < 0.05,
+        "{b}"
+    );
+    assert!(
+        (b["b"]["mean"].as_f64().unwrap() - 0.159).abs() < 0.05,
+        "{b}"
+    );
+    // The same point twice: every difference is exactly 0.
+    let same = json(&["compare", &format!("{o}@1"), &format!("{o}@1"), "--json"]);
+    for m in same["metrics"].as_array().unwrap() {
+        if !m["diff"]["mean"].is_null() {
+            assert_eq!(m["diff"]["mean"].as_f64(), Some(0.0), "{m}");
+            assert_eq!(m["diff"]["differs"], false, "{m}");
+        }
+    }
+    // A point the sweep does not have: the points are listed.
+    let (code, _, err) = parksim(&["compare", &format!("{o}@7"), &format!("{o}@0")]);
+    assert_ne!(code, 0);
+    assert!(err.contains("@1  days=3,garage.stalls=20"), "{err}");
+    let (code, _, err) = parksim(&["compare", o, &format!("{o}@0")]);
+    assert_ne!(code, 0);
+    assert!(err.contains("name one grid point"), "{err}");
+}
+
+/// A run directory and a scenario file are replicated with shared seeds;
+/// `--out` writes the JSON and the CSV.
+#[test]
+fn a_run_directory_against_a_scenario_file() {
+    let dir = tmp("run");
+    let run = dir.join("run");
+    let (code, _, err) = parksim(&[
+        "run",
+        scenarios().join("mmcc.toml").to_str().unwrap(),
+        "--days",
+        "2",
+        "--set",
+        "garage.stalls=10",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(scenarios().join("mmcc.toml"))
+        .unwrap()
+        .replace("days = 20", "days = 2");
+    let file = dir.join("twenty.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("cmp");
+    let args = [
+        "compare",
+        run.to_str().unwrap(),
+        file.to_str().unwrap(),
+        "--replications",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let (code, table, err) = parksim(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(table.contains("paired by seed"), "{table}");
+    assert!(table.contains("general-class blocking"), "{table}");
+    let c: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    assert_eq!(
+        (c["paired"].as_bool(), c["a_runs"].as_u64()),
+        (Some(true), Some(3))
+    );
+    assert_eq!(metric(&c, "days")["a"]["mean"].as_f64(), Some(2.0));
+    assert!(
+        metric(&c, "blocking_rate")["diff"]["mean"]
+            .as_f64()
+            .unwrap()
+            < -0.1
+    );
+    let csv = std::fs::read_to_string(out.join("compare.csv")).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        1 + c["metrics"].as_array().unwrap().len()
+    );
+    assert!(csv.starts_with("metric,a_n,a_mean,"));
+    // The same again is the same, byte for byte.
+    let (_, again, _) = parksim(&args);
+    assert_eq!(again, table);
+    // One replication cannot give an interval.
+    let (code, _, err) = parksim(&[
+        "compare",
+        run.to_str().unwrap(),
+        file.to_str().unwrap(),
+        "--replications",
+        "1",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("at least 2"), "{err}");
+}
