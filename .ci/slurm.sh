@@ -202,7 +202,8 @@ if [ "${#differ[@]}" -gt 0 ]; then
   done
   exit 1
 fi
-echo "slurm: $shards shards merged = unsharded sweep ($(wc -l <"$out/all/runs.jsonl") runs)," \
+echo "slurm: after $((SECONDS - t0)) s, $shards shards merged = unsharded sweep" \
+  "($(wc -l <"$out/all/runs.jsonl") runs)," \
   "byte for byte: $(grep -vc -e '\.png$' -e '\.svg$' "$state/merged.files") tables" \
   "($(grep -v -e '\.png$' -e '\.svg$' "$state/merged.files" | sed 's|\./||' | tr '\n' ' '| sed 's/ $//'))" \
   "and $(grep -c -e '\.png$' -e '\.svg$' "$state/merged.files") plots"
