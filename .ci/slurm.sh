@@ -219,4 +219,4 @@ if [ ! -x "$python_env/bin/kubernetes-validate" ] ||
 fi
 "$python_env/bin/python" .ci/kubernetes.py "$parksim" "$python_env/bin/kubernetes-validate"
 
-echo "slurm: done in $((SECONDS - t0)) s"
+echo "slurm.sh: done in $((SECONDS - t0)) s"
