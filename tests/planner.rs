@@ -931,7 +931,10 @@ fn the_grid_keeps_the_order_the_file_lists_its_keys_in() {
     let mut t = toml::Table::new();
     t.insert("replications".into(), toml::Value::Integer(3));
     t.insert("seed".into(), toml::Value::Integer(9));
-    t.insert("base_scenario".into(), toml::Value::String(s.base_text.clone()));
+    t.insert(
+        "base_scenario".into(),
+        toml::Value::String(s.base_text.clone()),
+    );
     t.insert("grid".into(), toml::Value::Table(grid));
     assert_eq!(s.expanded_toml(), toml::to_string(&t).unwrap());
 }
