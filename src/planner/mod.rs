@@ -13,7 +13,9 @@
 //! [`Sweep::expanded_toml`] writes the sweep with its base scenario
 //! inlined (`sweep.toml` in `--out`, runnable as it is); its SHA-1, the
 //! sweep's *fingerprint*, is stored in every run record, so `merge` can
-//! tell shards of one sweep from shards of another.
+//! tell shards of one sweep from shards of another. Its grid lists the
+//! keys in the order the sweep file did ([`Sweep::listed`], which plots
+//! follow); runs are numbered in byte order all the same.
 //!
 //! # Memory
 //! Each run keeps only its [`Summary`] (no events, no series), so memory

@@ -339,7 +339,8 @@ mod test {
     #[test]
     fn the_scale_is_fitted_but_never_narrower_than_the_noise() {
         // (means, half-widths, rate) → (low, high, widened)
-        let cases: [(&[f64], &[f64], bool, (f64, f64, bool)); 4] = [
+        type Case = (&'static [f64], &'static [f64], bool, (f64, f64, bool));
+        let cases: [Case; 4] = [
             // Spread well beyond the CI: fitted to the data.
             (&[0.80, 0.95], &[0.01, 0.01], true, (0.80, 0.95, false)),
             // 0.997 vs 1.000 with CIs of ±0.01: widened to one CI (0.02),

@@ -185,10 +185,10 @@ impl Marks {
         let mod_ = col_f64(series, "minute_of_day")?;
         let mut on = vec![false; 1440];
         for (m, p) in mod_.iter().zip(col_str(series, "priority_on")?) {
-            if p == "true" || p == "1" {
-                if let Some(x) = on.get_mut(*m as usize) {
-                    *x = true;
-                }
+            if (p == "true" || p == "1")
+                && let Some(x) = on.get_mut(*m as usize)
+            {
+                *x = true;
             }
         }
         let mut marks = Marks {
@@ -245,13 +245,13 @@ impl Marks {
         for (i, (a, b)) in self.priority.iter().enumerate() {
             let text = format!("reserved priority {}–{}", hhmm(*a), hhmm(*b));
             if i == 0 {
-                k.push(Key::Area(PRIORITY.into(), text));
+                k.push(Key::Area(PRIORITY, text));
             } else {
                 k.push(Key::Note(format!("   and {}–{}", hhmm(*a), hhmm(*b))));
             }
         }
         if !self.outages.is_empty() {
-            k.push(Key::Area(OUTAGE_BAR.into(), "platform link down:".into()));
+            k.push(Key::Area(OUTAGE_BAR, "platform link down:".into()));
             for o in self.outages.iter().take(6) {
                 k.push(Key::Note(format!(
                     "   day {}, {}–{}",
@@ -566,20 +566,26 @@ impl HourlyFigure<'_> {
                 draw_marks(&mut chart, self.marks, y)?;
                 let c = super::chart::COLOURS[1];
                 chart
-                    .draw_series(self.hours.iter().enumerate().filter_map(|(i, h)| {
-                        h.turned_away
-                            .is_finite()
-                            .then(|| bar(i, h.turned_away, 0.1, c))
-                    }))
+                    .draw_series(
+                        self.hours
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, h)| h.turned_away.is_finite())
+                            .map(|(i, h)| bar(i, h.turned_away, 0.1, c)),
+                    )
                     .map_err(err)?;
                 let total: f64 = self.hours.iter().map(|h| h.turned_away).sum();
                 let arrivals: f64 = self.hours.iter().map(|h| h.arrivals).sum();
                 keys.push(Key::Area(c.into(), "drivers turned away".into()));
-                keys.push(Key::Note(format!(
-                    "{} a day of {} arrivals",
-                    plain((total * 10.0).round() / 10.0),
-                    plain(arrivals.round())
-                )));
+                keys.push(Key::Note(if total > 0.0 {
+                    format!(
+                        "{} a day, of {} arrivals a day",
+                        plain((total * 10.0).round() / 10.0),
+                        plain(arrivals.round())
+                    )
+                } else {
+                    format!("none, of {} arrivals a day", plain(arrivals.round()))
+                }));
             }
             1 => {
                 let y = ymax(top(&|h| h.p95_wait));
@@ -612,22 +618,33 @@ impl HourlyFigure<'_> {
                 draw_marks(&mut chart, self.marks, y)?;
                 let (a, r) = (super::chart::COLOURS[5], super::chart::COLOURS[3]);
                 chart
-                    .draw_series(self.hours.iter().enumerate().filter_map(|(i, h)| {
-                        h.attempts.is_finite().then(|| bar(i, h.attempts, 0.1, a))
-                    }))
+                    .draw_series(
+                        self.hours
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, h)| h.attempts.is_finite())
+                            .map(|(i, h)| bar(i, h.attempts, 0.1, a)),
+                    )
                     .map_err(err)?;
                 chart
-                    .draw_series(self.hours.iter().enumerate().filter_map(|(i, h)| {
-                        h.refusals.is_finite().then(|| bar(i, h.refusals, 0.25, r))
-                    }))
+                    .draw_series(
+                        self.hours
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, h)| h.refusals.is_finite())
+                            .map(|(i, h)| bar(i, h.refusals, 0.25, r)),
+                    )
                     .map_err(err)?;
                 let total: f64 = self.hours.iter().map(|h| h.refusals).sum();
                 keys.push(Key::Area(a.into(), "booking attempts".into()));
                 keys.push(Key::Area(r.into(), "refused".into()));
+                let attempts: f64 = self.hours.iter().map(|h| h.attempts).sum();
                 keys.push(Key::Note(format!(
-                    "{} refused a day; by booked hour",
-                    plain((total * 10.0).round() / 10.0)
+                    "{} of {} a day refused",
+                    plain((total * 10.0).round() / 10.0),
+                    plain((attempts * 10.0).round() / 10.0)
                 )));
+                keys.push(Key::Note("by the hour booked for".into()));
             }
         }
         if which == 0 {
