@@ -88,6 +88,8 @@ pub struct SweepData {
     grid: Vec<(String, Vec<String>)>,
     /// Replications per grid point (min, max).
     pub runs: (usize, usize),
+    /// The base scenario's name, where `sweep.toml` tells it.
+    pub base: Option<String>,
 }
 
 /// Grid columns of a sweep summary: the columns between `runs` and the
@@ -107,13 +109,13 @@ impl SweepData {
     pub fn read(dir: &Path) -> Result<SweepData, String> {
         let df = read_csv(&dir.join("summary.csv"))?;
         let mut keys = grid_columns(&df);
-        if let Some(listed) = std::fs::read_to_string(dir.join("sweep.toml"))
+        let sweep = std::fs::read_to_string(dir.join("sweep.toml"))
             .ok()
-            .and_then(|t| Sweep::from_toml(&t, dir).ok())
-            .map(|s| s.listed)
-        {
-            keys.sort_by_key(|k| listed.iter().position(|l| l == k).unwrap_or(usize::MAX));
+            .and_then(|t| Sweep::from_toml(&t, dir).ok());
+        if let Some(s) = &sweep {
+            keys.sort_by_key(|k| s.listed.iter().position(|l| l == k).unwrap_or(usize::MAX));
         }
+        let base = sweep.and_then(|s| s.scenario(0, 0).ok()).map(|s| s.name);
         let mut grid = Vec::new();
         for k in &keys {
             grid.push((k.clone(), col_str(&df, k)?));
@@ -150,6 +152,7 @@ impl SweepData {
             df,
             grid,
             runs,
+            base,
         })
     }
 
@@ -218,7 +221,10 @@ impl SweepData {
         } else {
             format!("{a}–{b} replications")
         };
-        let mut s = format!("{what} of {reps} per point");
+        let mut s = match &self.base {
+            Some(b) => format!("scenario {b} · {what} of {reps} per point"),
+            None => format!("{what} of {reps} per point"),
+        };
         if !self.layout.rest.is_empty() {
             let names: Vec<&str> = self
                 .layout
