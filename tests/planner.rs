@@ -937,3 +937,52 @@ fn a_sweep_in_a_log_prints_progress_lines_and_quiet_silences_them() {
     assert!(shard.contains(" 3/3 runs (100 %)"), "{shard}");
     assert_eq!(sweep(&["--quiet"], "c"), "");
 }
+
+#[test]
+fn the_grid_keeps_the_order_the_file_lists_its_keys_in() {
+    // Runs are numbered in byte order of the keys; plots and sweep.toml
+    // follow the file's order.
+    let text = "replications = 1\n[grid]\n\"garage.reservable_stalls\" = [20, 60]\n\"flow_control.full_rule\" = [\"out1in1\"]\n\"demand.reserved_share\" = [0.1, 0.3]\n";
+    let s = Sweep::from_toml(text, scenarios_dir()).unwrap();
+    let listed = [
+        "garage.reservable_stalls",
+        "flow_control.full_rule",
+        "demand.reserved_share",
+    ];
+    assert_eq!(s.listed, listed);
+    assert_eq!(
+        s.keys,
+        [
+            "demand.reserved_share",
+            "flow_control.full_rule",
+            "garage.reservable_stalls"
+        ]
+    );
+    let expanded = s.expanded_toml();
+    let at: Vec<usize> = listed
+        .iter()
+        .map(|k| expanded.find(&format!("\"{k}\" =")).unwrap())
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{expanded}");
+    let back = Sweep::from_toml(&expanded, Path::new("/nonexistent")).unwrap();
+    assert_eq!(back.listed, listed);
+    assert_eq!(back.expanded_toml(), expanded);
+    // A file listing its keys in byte order expands to the text (and the
+    // fingerprint) it always had: a table written by toml.
+    let sorted = "base = \"mmcc.toml\"\nreplications = 3\nseed = 9\n[grid]\n\"days\" = [2]\n\"demand.arrival_rate\" = [15.0, 30.0]\n\"garage.stalls\" = [10, 20]\n";
+    let s = Sweep::from_toml(sorted, scenarios_dir()).unwrap();
+    assert_eq!(s.listed, s.keys);
+    let mut grid = toml::Table::new();
+    for (k, vs) in s.keys.iter().zip(&s.values) {
+        grid.insert(k.clone(), toml::Value::Array(vs.clone()));
+    }
+    let mut t = toml::Table::new();
+    t.insert("replications".into(), toml::Value::Integer(3));
+    t.insert("seed".into(), toml::Value::Integer(9));
+    t.insert(
+        "base_scenario".into(),
+        toml::Value::String(s.base_text.clone()),
+    );
+    t.insert("grid".into(), toml::Value::Table(grid));
+    assert_eq!(s.expanded_toml(), toml::to_string(&t).unwrap());
+}

@@ -20,7 +20,9 @@
 //! [`Sweep::expanded_toml`] writes the sweep with its base scenario
 //! inlined (`sweep.toml` in `--out`, runnable as it is); its SHA-1, the
 //! sweep's *fingerprint*, is stored in every run record, so `merge` can
-//! tell shards of one sweep from shards of another.
+//! tell shards of one sweep from shards of another. Its grid lists the
+//! keys in the order the sweep file did ([`Sweep::listed`], which plots
+//! follow); runs are numbered in byte order all the same.
 //!
 //! # Memory
 //! Each run keeps only its [`Summary`] (no events, no series), so memory
@@ -70,6 +72,9 @@ pub struct Sweep {
     pub replications: u32,
     pub seed: u64,
     pub keys: Vec<String>,
+    /// The grid keys in the order the sweep file lists them (`keys` is in
+    /// byte order): what plots put on the x axis, the lines and the panels.
+    pub listed: Vec<String>,
     /// Each key's values as the sweep file lists them, in key order.
     pub values: Vec<Vec<toml::Value>>,
     /// Each grid point's values, in key order.
@@ -153,11 +158,13 @@ impl Sweep {
                 .collect();
         }
         let values = keys.iter().map(|k| f.grid[k].clone()).collect();
+        let listed = listed_order(text, &keys);
         let sweep = Sweep {
             base_text,
             replications: f.replications,
             seed: f.seed,
             keys,
+            listed,
             values,
             points,
         };
@@ -170,30 +177,25 @@ impl Sweep {
     }
 
     /// The sweep as one self-contained file: `replications`, `seed`, the
-    /// base scenario's text as `base_scenario`, and the grid. Reading it
-    /// back with [`Sweep::from_toml`] gives the same sweep (and the same
-    /// text again).
+    /// base scenario's text as `base_scenario`, and the grid, its keys in
+    /// the order the sweep file listed them. Reading it back with
+    /// [`Sweep::from_toml`] gives the same sweep (and the same text again).
     pub fn expanded_toml(&self) -> String {
-        let mut grid = toml::Table::new();
-        for (k, vs) in self.keys.iter().zip(&self.values) {
-            grid.insert(k.clone(), toml::Value::Array(vs.clone()));
+        #[derive(Serialize)]
+        struct Expanded<'a> {
+            base_scenario: &'a str,
+            replications: u32,
+            seed: i64,
+            grid: ListedGrid<'a>,
         }
-        let mut t = toml::Table::new();
-        t.insert(
-            "replications".into(),
-            toml::Value::Integer(i64::from(self.replications)),
-        );
-        // A sweep file's seed is a TOML integer, so it fits an i64.
-        t.insert(
-            "seed".into(),
-            toml::Value::Integer(i64::try_from(self.seed).unwrap_or(i64::MAX)),
-        );
-        t.insert(
-            "base_scenario".into(),
-            toml::Value::String(self.base_text.clone()),
-        );
-        t.insert("grid".into(), toml::Value::Table(grid));
-        toml::to_string(&t).unwrap_or_default()
+        toml::to_string(&Expanded {
+            base_scenario: &self.base_text,
+            replications: self.replications,
+            // A sweep file's seed is a TOML integer, so it fits an i64.
+            seed: i64::try_from(self.seed).unwrap_or(i64::MAX),
+            grid: ListedGrid(self),
+        })
+        .unwrap_or_default()
     }
 
     /// SHA-1 of [`Sweep::expanded_toml`], in hex: the sweep's identity.
@@ -234,6 +236,53 @@ impl Sweep {
             })?;
         s.seed = splitmix64(self.seed ^ u64::from(r));
         Ok(s)
+    }
+}
+
+/// A sweep's grid as a map in the order the sweep file listed its keys.
+struct ListedGrid<'a>(&'a Sweep);
+
+impl Serialize for ListedGrid<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let sweep = self.0;
+        let mut m = s.serialize_map(Some(sweep.keys.len()))?;
+        for k in &sweep.listed {
+            if let Some(i) = sweep.keys.iter().position(|x| x == k) {
+                m.serialize_entry(k, &sweep.values[i])?;
+            }
+        }
+        m.end()
+    }
+}
+
+/// The grid keys in the order `text` lists them under `[grid]` (by where
+/// each key sits in the file); `keys` (byte order) where the text cannot
+/// tell.
+fn listed_order(text: &str, keys: &[String]) -> Vec<String> {
+    let Ok(doc) = toml::de::DeTable::parse(text) else {
+        return keys.to_vec();
+    };
+    let grid = doc
+        .get_ref()
+        .iter()
+        .find(|(k, _)| k.get_ref().as_ref() == "grid")
+        .map(|(_, v)| v.get_ref());
+    let Some(toml::de::DeValue::Table(grid)) = grid else {
+        return keys.to_vec();
+    };
+    let mut at: Vec<(usize, String)> = grid
+        .iter()
+        .map(|(k, _)| (k.span().start, k.get_ref().to_string()))
+        .collect();
+    at.sort();
+    let listed: Vec<String> = at.into_iter().map(|(_, k)| k).collect();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    if sorted == keys {
+        listed
+    } else {
+        keys.to_vec()
     }
 }
 
