@@ -58,8 +58,9 @@ fn base_rows(f: &SweepFiles) -> Vec<(String, String)> {
         ("garage.stalls", "stalls"),
         ("garage.reservable_stalls", "reservable stalls"),
     ] {
-        let v = if sw.keys.iter().any(|g| g == k) {
-            "varied by the grid".to_string()
+        let v = if let Some(i) = sw.keys.iter().position(|g| g == k) {
+            let vs: Vec<String> = sw.values[i].iter().map(toml_text).collect();
+            format!("set by the grid: {}", vs.join(", "))
         } else {
             toml_get(&base, k).map_or("n/a".into(), toml_text)
         };
