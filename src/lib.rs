@@ -11,5 +11,6 @@ pub mod planner;
 pub mod platform;
 pub mod plot;
 pub mod proto;
+pub mod report;
 pub mod scenario;
 pub mod sim;

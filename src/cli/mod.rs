@@ -9,6 +9,7 @@ mod net;
 mod planner;
 mod progress;
 mod proto;
+mod report;
 mod run;
 
 #[derive(Parser)]
@@ -153,6 +154,8 @@ enum Top {
     Calibrate(calibrate::CalibrateArgs),
     /// Redraw the plots of a run (`series.csv`) or a sweep (`summary.csv`) directory.
     Plot { dir: std::path::PathBuf },
+    /// One self-contained HTML page of a run, sweep or merge directory, to share.
+    Report(report::ReportArgs),
     /// Check a scenario file and explain every problem (key and line).
     Validate {
         /// Scenario file (default: the embedded hospital scenario).
@@ -179,6 +182,7 @@ pub fn main() -> i32 {
         Top::Garage { cmd } => net::garage(cmd),
         Top::Validate { file, sets } => validate(file, &sets),
         Top::Calibrate(args) => calibrate::run(args),
+        Top::Report(args) => report::run(args),
         Top::Sweep {
             file,
             out,

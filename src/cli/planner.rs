@@ -54,6 +54,7 @@ pub fn sweep(
     write_all(&out, &runs)?;
     write_provenance(&out, &sweep, shard, runs.len())?;
     plots(&out, quiet);
+    super::report::after(&out, quiet);
     if !quiet {
         eprintln!(
             "{} runs in {secs:.1} s ({:.1} runs/s); tables in {}",
@@ -91,6 +92,7 @@ pub fn merge(dirs: Vec<PathBuf>, out: PathBuf, force: bool) -> Result<i32, Strin
         write_provenance(&out, &sweep, None, runs.len())?;
     }
     plots(&out, true);
+    super::report::after(&out, true);
     eprintln!(
         "{} runs from {} directories, {} grid points; tables in {}",
         runs.len(),

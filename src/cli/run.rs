@@ -42,6 +42,7 @@ pub fn run(
     if let Some(dir) = &out {
         parksim::planner::output::write_run_provenance(dir, &scn, &label, &sets)?;
         write_tables(dir, &result).map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
+        super::report::after(dir, true);
     }
     let s = &result.summary;
     if json {

@@ -1,0 +1,108 @@
+//! `parksim report DIR`: one self-contained HTML page of a result
+//! directory, to share.
+//!
+//! A run's directory (`parksim run --out DIR`) gives its scenario, its
+//! provenance, the headline metrics with units, the hour-of-day table and
+//! the plots; a sweep's (`parksim sweep`, a shard, `parksim merge`) gives
+//! the grid, the provenance, the grid points whose 95 % CIs meet the
+//! targets ([`targets`]), the headline metrics with their CIs per point
+//! and the plots. Both end with every figure of `summary.csv`.
+//!
+//! # Self-contained
+//! One file: the style inline, every plot (the directory's `*.svg`,
+//! [`plots`]) embedded, no script, and a Content-Security-Policy that
+//! forbids fetching anything. Text from the directory's files is escaped
+//! on its way into the page ([`html::Html`]). An undefined value (an empty
+//! cell) is shown as `n/a`, never as 0 or NaN.
+//!
+//! # Deterministic
+//! The page is a function of the directory's files and the targets: no
+//! date, no path of the machine it was written on.
+
+pub mod csv;
+pub mod headline;
+pub mod html;
+pub mod input;
+pub mod page;
+pub mod plots;
+pub mod points;
+pub mod provenance;
+pub mod run_page;
+pub mod sweep_page;
+pub mod targets;
+pub mod units;
+
+use crate::planner::plan::Target;
+use input::Files;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Why a report could not be made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReportError {
+    /// The directory has no `summary.csv`.
+    NotResults { dir: PathBuf },
+    /// A file could not be read.
+    Read { path: PathBuf, reason: String },
+    /// A file does not read as what it should be.
+    BadFile { path: PathBuf, reason: String },
+    /// The page could not be written.
+    Write { path: PathBuf, reason: String },
+}
+
+impl fmt::Display for ReportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReportError::NotResults { dir } => write!(
+                f,
+                "{}: no summary.csv; give the --out directory of `parksim run`, `sweep` or `merge`",
+                dir.display()
+            ),
+            ReportError::Read { path, reason } => {
+                write!(f, "cannot read {}: {reason}", path.display())
+            }
+            ReportError::BadFile { path, reason } => write!(f, "{}: {reason}", path.display()),
+            ReportError::Write { path, reason } => {
+                write!(f, "cannot write {}: {reason}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ReportError {}
+
+/// The report's file name in a result directory.
+pub const FILE_NAME: &str = "report.html";
+
+/// The page of `dir`. `targets`: those a sweep's points are judged by
+/// (`None`: [`targets::DEFAULT_TARGETS`]); a run has none.
+pub fn build(dir: &Path, targets: Option<&[Target]>) -> Result<String, ReportError> {
+    let page = match Files::read(dir)? {
+        Files::Run(f) => run_page::page(&f),
+        Files::Sweep(f) => {
+            let defaults = targets::default_targets();
+            let (ts, is_default) = match targets {
+                Some(t) if !t.is_empty() => (t, false),
+                _ => (defaults.as_slice(), true),
+            };
+            sweep_page::page(&f, ts, is_default)
+        }
+    };
+    Ok(page.render())
+}
+
+/// Writes the page of `dir` to `out` (default `dir/report.html`) and
+/// returns where.
+pub fn write(
+    dir: &Path,
+    out: Option<&Path>,
+    targets: Option<&[Target]>,
+) -> Result<PathBuf, ReportError> {
+    let html = build(dir, targets)?;
+    let path = out.map_or_else(|| dir.join(FILE_NAME), Path::to_path_buf);
+    std::fs::write(&path, html).map_err(|e| ReportError::Write {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok(path)
+}
