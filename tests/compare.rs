@@ -168,6 +168,17 @@ fn a_run_directory_against_a_scenario_file() {
             .unwrap()
             < -0.1
     );
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("Headline differences") && page.contains("paired by seed"));
+    assert!(!page.contains("NaN") && !page.contains("http://") && !page.contains("https://"));
+    // `parksim report` on the directory draws the same page.
+    std::fs::remove_file(out.join("report.html")).unwrap();
+    let (code, _, err) = parksim(&["report", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.html")).unwrap(),
+        page
+    );
     let csv = std::fs::read_to_string(out.join("compare.csv")).unwrap();
     assert_eq!(
         csv.lines().count(),

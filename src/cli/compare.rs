@@ -18,6 +18,8 @@
 use parksim::planner::compare::{Comparison, Sample, compare};
 use parksim::planner::output::read_merge;
 use parksim::planner::{RunRecord, Sweep, run_sweep};
+use parksim::report::headline;
+use parksim::report::units::{Table, Unit, unit};
 use parksim::scenario::Scenario;
 use std::path::{Path, PathBuf};
 
@@ -34,41 +36,6 @@ enum Side {
         text: String,
         seed: u64,
     },
-}
-
-/// The metrics the text table shows, with their labels and units
-/// (`--all`: every metric).
-const HEADLINE: [(&str, &str, Unit); 12] = [
-    ("booking_success_rate", "booking success", Unit::Share),
-    ("walkin_blocking_rate", "walk-in blocking", Unit::Share),
-    ("blocking_rate", "general-class blocking", Unit::Share),
-    ("fulfilment_rate", "fulfilment", Unit::Share),
-    ("mean_wait_s", "mean entrance wait", Unit::Seconds),
-    ("p95_wait_s", "p95 entrance wait", Unit::Seconds),
-    ("walkin_p95_wait_s", "walk-in p95 wait", Unit::Seconds),
-    ("reserved_mean_wait_s", "reserved mean wait", Unit::Seconds),
-    ("mean_occupancy", "mean occupancy", Unit::Share),
-    ("hours_full", "hours full", Unit::Plain),
-    ("late_refusals", "late refusals", Unit::Plain),
-    ("revenue", "revenue [yuan]", Unit::Plain),
-];
-
-#[derive(Clone, Copy)]
-enum Unit {
-    Share,
-    Seconds,
-    Plain,
-}
-
-impl Unit {
-    fn fmt(self, x: Option<f64>) -> String {
-        match (self, x) {
-            (_, None) => "n/a".into(),
-            (Unit::Share, Some(v)) => format!("{:.2} %", 100.0 * v),
-            (Unit::Seconds, Some(v)) => format!("{v:.1} s"),
-            (Unit::Plain, Some(v)) => format!("{v:.2}"),
-        }
-    }
 }
 
 pub struct CompareArgs {
@@ -249,6 +216,7 @@ fn sample(side: &Side, seed: u64, reps: u32, threads: usize) -> Result<Sample, S
                 replications: reps,
                 seed,
                 keys: Vec::new(),
+                listed: Vec::new(),
                 values: Vec::new(),
                 points: vec![Vec::new()],
             };
@@ -272,40 +240,40 @@ fn print_table(c: &Comparison, all: bool) {
         }
     );
     println!(
-        "{:<24} {:>14} {:>14} {:>14} {:>30}  differs",
-        "metric", "A", "B", "B − A", "95 % CI of B − A"
+        "{:<52} {:>10} {:>10} {:>10} {:>24}  differs",
+        "metric [unit]", "A", "B", "B − A", "95 % CI of B − A"
     );
-    let rows: Vec<(&str, &str, Unit)> = if all {
+    let rows: Vec<(&str, &str)> = if all {
         c.metrics
             .iter()
-            .map(|m| {
-                let unit = HEADLINE
-                    .iter()
-                    .find(|h| h.0 == m.metric)
-                    .map_or(Unit::Plain, |h| h.2);
-                (m.metric.as_str(), m.metric.as_str(), unit)
-            })
+            .map(|m| (m.metric.as_str(), m.metric.as_str()))
             .collect()
     } else {
-        HEADLINE.to_vec()
+        headline::RUN.to_vec()
     };
-    for (key, label, unit) in rows {
+    for (key, name) in rows {
         let Some(m) = c.get(key) else { continue };
+        let u = unit(Table::Summary, key);
         let d = &m.diff;
-        let diff_unit = |x: Option<f64>| match unit {
-            Unit::Share => x.map_or("n/a".into(), |v| format!("{:+.2} pp", 100.0 * v)),
-            _ => x.map_or("n/a".into(), |v| format!("{v:+.2}")),
+        let signed = |x: Option<f64>| match x {
+            Some(v) if v > 0.0 => format!("+{}", u.number(x)),
+            _ => u.number(x),
         };
         let ci = match (d.ci_low, d.ci_high) {
-            (Some(l), Some(h)) => format!("[{}, {}]", diff_unit(Some(l)), diff_unit(Some(h))),
-            _ => "n/a".into(),
+            (None, None) => "n/a".into(),
+            (lo, hi) => format!("[{}, {}]", signed(lo), signed(hi)),
+        };
+        let label = match (u, u.label()) {
+            (Unit::Share, _) => format!("{name} [%, diff pp]"),
+            (_, "") => name.to_string(),
+            (_, l) => format!("{name} [{l}]"),
         };
         println!(
-            "{:<24} {:>14} {:>14} {:>14} {:>30}  {}",
+            "{:<52} {:>10} {:>10} {:>10} {:>24}  {}",
             label,
-            unit.fmt(m.a.mean),
-            unit.fmt(m.b.mean),
-            diff_unit(d.mean),
+            u.number(m.a.mean),
+            u.number(m.b.mean),
+            signed(d.mean),
             ci,
             match d.differs {
                 Some(true) => "yes",
@@ -316,8 +284,8 @@ fn print_table(c: &Comparison, all: bool) {
     }
 }
 
-/// `compare.json` (the whole comparison) and `compare.csv` (a row per
-/// metric) in `dir`.
+/// `compare.json` (the whole comparison), `compare.csv` (a row per
+/// metric) and `report.html` (the page of both) in `dir`.
 fn write(dir: &Path, c: &Comparison) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let json = serde_json::to_string_pretty(c).map_err(|e| e.to_string())?;
@@ -348,5 +316,8 @@ fn write(dir: &Path, c: &Comparison) -> Result<(), String> {
         );
     }
     let path = dir.join("compare.csv");
-    std::fs::write(&path, csv).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::write(&path, csv).map_err(|e| format!("{}: {e}", path.display()))?;
+    parksim::report::write(dir, None, None)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

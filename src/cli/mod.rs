@@ -108,7 +108,7 @@ enum Top {
         /// Every metric, not only the headline ones.
         #[arg(long)]
         all: bool,
-        /// Write compare.json and compare.csv here.
+        /// Write compare.json, compare.csv and report.html (the page) here.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },

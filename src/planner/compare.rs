@@ -27,7 +27,7 @@
 
 use super::stats::{Stat, metric_keys, t975};
 use crate::sim::tables::flatten;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -70,7 +70,7 @@ impl Sample {
 }
 
 /// The difference B − A of one metric.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diff {
     /// Pairs (paired) or the smaller side's runs (unpaired) in which the
     /// metric is defined.
@@ -83,7 +83,7 @@ pub struct Diff {
 }
 
 /// One metric on both sides.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricRow {
     pub metric: String,
     pub a: StatJson,
@@ -93,7 +93,7 @@ pub struct MetricRow {
 }
 
 /// A side's statistics of a metric, as JSON writes them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatJson {
     pub n: usize,
     pub mean: Option<f64>,
@@ -113,7 +113,7 @@ impl From<Stat> for StatJson {
 }
 
 /// The comparison of two sides.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     pub a: String,
     pub b: String,

@@ -6,7 +6,10 @@
 //! the plots; a sweep's (`parksim sweep`, a shard, `parksim merge`) gives
 //! the grid, the provenance, the grid points whose 95 % CIs meet the
 //! targets ([`targets`]), the headline metrics with their CIs per point
-//! and the plots. Both end with every figure of `summary.csv`.
+//! and the plots. Both end with every figure of `summary.csv`. A
+//! comparison's directory (`parksim compare A B --out DIR`:
+//! `compare.json`) gives the two sides, how their runs were paired and
+//! B − A with its 95 % CI per metric.
 //!
 //! # Self-contained
 //! One file: the style inline, every plot (the directory's `*.svg`,
@@ -19,6 +22,7 @@
 //! The page is a function of the directory's files and the targets: no
 //! date, no path of the machine it was written on.
 
+pub mod compare_page;
 pub mod csv;
 pub mod headline;
 pub mod html;
@@ -77,6 +81,18 @@ pub const FILE_NAME: &str = "report.html";
 /// The page of `dir`. `targets`: those a sweep's points are judged by
 /// (`None`: [`targets::DEFAULT_TARGETS`]); a run has none.
 pub fn build(dir: &Path, targets: Option<&[Target]>) -> Result<String, ReportError> {
+    let cmp = dir.join(compare_page::FILE_NAME);
+    if cmp.exists() && !dir.join("summary.csv").exists() {
+        let text = std::fs::read_to_string(&cmp).map_err(|e| ReportError::Read {
+            path: cmp.clone(),
+            reason: e.to_string(),
+        })?;
+        let c = serde_json::from_str(&text).map_err(|e| ReportError::BadFile {
+            path: cmp.clone(),
+            reason: e.to_string(),
+        })?;
+        return Ok(compare_page::page(&c).render());
+    }
     let page = match Files::read(dir)? {
         Files::Run(f) => run_page::page(&f),
         Files::Sweep(f) => {
