@@ -154,7 +154,7 @@ fn a_run_directory_against_a_scenario_file() {
     let (code, table, err) = parksim(&args);
     assert_eq!(code, 0, "{err}");
     assert!(table.contains("paired by seed"), "{table}");
-    assert!(table.contains("general-class blocking"), "{table}");
+    assert!(table.contains("General class turned away"), "{table}");
     let c: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
     assert_eq!(
