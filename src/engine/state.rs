@@ -19,7 +19,8 @@ use crate::proto::messages::{
 };
 use crate::proto::time::{DateTime, days_from_civil};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// A schedule gap longer than this is not replayed boundary by boundary:
 /// the state jumps to the scheduled one (one 7001 at most) \[s\].
@@ -229,24 +230,24 @@ impl Engine {
             next_id: 1,
             priority_on,
             lanes,
-            waiting: HashMap::new(),
+            waiting: HashMap::default(),
             waiting_reserved: 0,
             waiting_general: 0,
             arrival_seq: 0,
-            inside: HashMap::new(),
+            inside: HashMap::default(),
             general_inside: 0,
-            record_plate: HashMap::new(),
-            closed: HashMap::new(),
+            record_plate: HashMap::default(),
+            closed: HashMap::default(),
             bookings: BTreeMap::new(),
-            live_by_plate: HashMap::new(),
+            live_by_plate: HashMap::default(),
             next_label: 1,
             free_labels: BTreeSet::new(),
             expiries: BTreeSet::new(),
             holds: 0,
-            control: HashMap::new(),
-            control_by_plate: HashMap::new(),
-            coupons: HashMap::new(),
-            coupon_nos: HashMap::new(),
+            control: HashMap::default(),
+            control_by_plate: HashMap::default(),
+            coupons: HashMap::default(),
+            coupon_nos: HashMap::default(),
             effects: VecDeque::new(),
             log: if cfg.history {
                 EventLog::default()
