@@ -808,7 +808,10 @@ impl<'a> Sim<'a> {
             t2dt(t),
             Cmd::Arrive {
                 entrance: EntranceId(e),
-                car: car(&plate),
+                car: ParkCarInfo {
+                    plate_no: plate,
+                    ..Default::default()
+                },
             },
         );
         match reply {
@@ -990,22 +993,22 @@ impl<'a> Sim<'a> {
     /// The barrier opens for driver `d` (`staff`: an attendant releases a
     /// car the control list held); an overstay is paid there first.
     fn leave(&mut self, t: SimTime, d: DriverId, staff: bool) {
-        let plate = self.drivers[d.0 as usize].plate.clone();
+        let plate = &self.drivers[d.0 as usize].plate;
         let now = t2dt(t);
-        let exit = |plate: &str| {
+        let exit = || {
             if staff {
                 Cmd::Release {
-                    plate: plate.to_owned(),
+                    plate: plate.clone(),
                     equipment_id: None,
                 }
             } else {
                 Cmd::Exit {
-                    plate: plate.to_owned(),
+                    plate: plate.clone(),
                     equipment_id: None,
                 }
             }
         };
-        let mut r = self.engine.handle(now, exit(&plate));
+        let mut r = self.engine.handle(now, exit());
         if let Ok(ERe::PaymentDue { .. }) = r {
             if let Ok(ERe::Paid { received, .. }) = self.engine.handle(
                 now,
@@ -1019,7 +1022,7 @@ impl<'a> Sim<'a> {
             {
                 self.counts.revenue += received.0;
             }
-            r = self.engine.handle(now, exit(&plate));
+            r = self.engine.handle(now, exit());
         }
         match r {
             Ok(ERe::Exited { .. }) => {
