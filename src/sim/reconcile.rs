@@ -59,11 +59,17 @@ enum Key {
 impl Key {
     fn of(id: &str) -> Key {
         let b = id.as_bytes();
-        if b.len() == 32 && b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-            // 32 hex digits fit in a u128.
-            if let Ok(v) = u128::from_str_radix(id, 16) {
-                return Key::Hex(v);
+        if b.len() == 32 {
+            let mut v = 0u128;
+            for &c in b {
+                let d = match c {
+                    b'0'..=b'9' => c - b'0',
+                    b'a'..=b'f' => c - b'a' + 10,
+                    _ => return Key::Text(id.into()),
+                };
+                v = v << 4 | u128::from(d);
             }
+            return Key::Hex(v);
         }
         Key::Text(id.into())
     }
@@ -380,6 +386,8 @@ mod tests {
     fn keys_take_the_garage_ids_as_integers() {
         assert_eq!(Key::of(&"0".repeat(32)), Key::Hex(0));
         assert_eq!(Key::of(&format!("{:032x}", u128::MAX)), Key::Hex(u128::MAX));
+        let id = "0123456789abcdef0011223344556677";
+        assert_eq!(Key::of(id), Key::Hex(u128::from_str_radix(id, 16).unwrap()));
         // Upper case or another length is another id: kept as text.
         assert_eq!(Key::of(&"A".repeat(32)), Key::Text("A".repeat(32).into()));
         assert_eq!(Key::of("abc"), Key::Text("abc".into()));
