@@ -150,6 +150,7 @@ use crate::proto::messages::{
     ParkSpaceInfo, PrioritySwitch, Request,
 };
 use crate::proto::time::DateTime;
+use std::borrow::Cow;
 use std::fmt;
 
 /// An entrance, by index into [`Config::entrances`].
@@ -210,8 +211,8 @@ pub enum Command {
     Pay {
         plate: String,
         pay_type: PayType,
-        /// `payFrom` (e.g. "线下缴费").
-        pay_from: String,
+        /// `payFrom` (e.g. "线下缴费"; a constant costs no allocation).
+        pay_from: Cow<'static, str>,
         order_no: Option<String>,
     },
     /// A vehicle inside reaches an exit.

@@ -19,7 +19,9 @@ use crate::proto::messages::{
 };
 use crate::proto::time::{DateTime, days_from_civil};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// A schedule gap longer than this is not replayed boundary by boundary:
 /// the state jumps to the scheduled one (one 7001 at most) \[s\].
@@ -99,6 +101,8 @@ pub struct Record {
     pub receivables: Amount,
     pub discount: Amount,
     pub received: Amount,
+    /// Charge ids (5008) of this stay; kept only when reports or the
+    /// history are on (the 5005's `chargeIdList`, the log).
     pub charge_ids: Vec<String>,
     pub paid_at: Option<DateTime>,
 }
@@ -173,8 +177,6 @@ pub struct Engine {
     inside: HashMap<String, Box<Record>>,
     /// Of those, the ones that entered as general.
     general_inside: u32,
-    /// Record id → plate, for vehicles inside.
-    record_plate: HashMap<String, String>,
     /// Finished stays, by record id.
     closed: HashMap<String, Box<Record>>,
     bookings: BTreeMap<String, Booking>,
@@ -229,24 +231,23 @@ impl Engine {
             next_id: 1,
             priority_on,
             lanes,
-            waiting: HashMap::new(),
+            waiting: HashMap::default(),
             waiting_reserved: 0,
             waiting_general: 0,
             arrival_seq: 0,
-            inside: HashMap::new(),
+            inside: HashMap::default(),
             general_inside: 0,
-            record_plate: HashMap::new(),
-            closed: HashMap::new(),
+            closed: HashMap::default(),
             bookings: BTreeMap::new(),
-            live_by_plate: HashMap::new(),
+            live_by_plate: HashMap::default(),
             next_label: 1,
             free_labels: BTreeSet::new(),
             expiries: BTreeSet::new(),
             holds: 0,
-            control: HashMap::new(),
-            control_by_plate: HashMap::new(),
-            coupons: HashMap::new(),
-            coupon_nos: HashMap::new(),
+            control: HashMap::default(),
+            control_by_plate: HashMap::default(),
+            coupons: HashMap::default(),
+            coupon_nos: HashMap::default(),
             effects: VecDeque::new(),
             log: if cfg.history {
                 EventLog::default()
@@ -762,14 +763,16 @@ impl Engine {
         car: ParkCarInfo,
     ) -> Result<Reply, EngineError> {
         let ix = self.lane_ix(entrance)?;
-        let plate = car.plate_no.clone();
+        let plate = car.plate_no.as_str();
         if plate.trim().is_empty() {
             return Err(EngineError::EmptyPlate);
         }
-        if self.waiting.contains_key(&plate) || self.inside.contains_key(&plate) {
-            return Err(EngineError::AlreadyPresent { plate });
+        if self.waiting.contains_key(plate) || self.inside.contains_key(plate) {
+            return Err(EngineError::AlreadyPresent {
+                plate: plate.to_owned(),
+            });
         }
-        let ctl = self.controls(&plate, now);
+        let ctl = self.controls(plate, now);
         if let Some(id) = ctl.warn {
             self.warn(now, id, &car, Gate::Entrance(entrance));
         }
@@ -778,7 +781,7 @@ impl Engine {
             self.turn_away(now, entrance, car, reason.clone());
             return Ok(Reply::TurnedAway(reason));
         }
-        let book_code = self.live_by_plate.get(&plate).cloned();
+        let book_code = self.live_by_plate.get(&car.plate_no).cloned();
         let class = if book_code.is_some() {
             VehicleClass::Reserved
         } else {
@@ -792,6 +795,7 @@ impl Engine {
         }
         let seq = self.arrival_seq;
         self.arrival_seq += 1;
+        let plate = car.plate_no.clone();
         let w = Waiting {
             seq,
             car,
@@ -807,10 +811,10 @@ impl Engine {
                 self.waiting_general += 1;
             }
         }
-        self.waiting.insert(plate.clone(), (ix, class));
         self.log.push(now, Some(&plate), book_code.as_deref(), || {
             EventKind::Arrived { entrance, class }
         });
+        self.waiting.insert(plate, (ix, class));
         Ok(Reply::Queued { class, book_code })
     }
 
@@ -920,7 +924,6 @@ impl Engine {
                     manual,
                 }
             });
-        self.record_plate.insert(record_id.clone(), plate.clone());
         self.inside.insert(plate.clone(), Box::new(rec));
         self.counts_changed(now);
         Reply::Admitted {
@@ -942,7 +945,7 @@ impl Engine {
         now: DateTime,
         plate: &str,
         pay_type: PayType,
-        pay_from: String,
+        pay_from: Cow<'static, str>,
         order_no: Option<String>,
     ) -> Result<Reply, EngineError> {
         let Some(rec) = self.inside.get(plate) else {
@@ -982,7 +985,9 @@ impl Engine {
         rec.receivables = add(rec.receivables, due);
         rec.discount = add(rec.discount, d.discount);
         rec.received = add(rec.received, received);
-        rec.charge_ids.push(charge_id.clone());
+        if self.cfg.reports || self.cfg.history {
+            rec.charge_ids.push(charge_id.clone());
+        }
         rec.paid_at = Some(now);
         if self.cfg.reports {
             let charge = ParkChargeInfo {
@@ -991,7 +996,7 @@ impl Engine {
                 id: charge_id.clone(),
                 list_discounts: (!list.is_empty()).then_some(list),
                 order_no,
-                pay_from,
+                pay_from: pay_from.into_owned(),
                 pay_time: now,
                 pay_type: pay_type.code(),
                 receivables: due,
@@ -1060,7 +1065,6 @@ impl Engine {
                 plate: plate.to_owned(),
             });
         };
-        self.record_plate.remove(&rec.id);
         if rec.class == VehicleClass::General {
             self.general_inside = self.general_inside.saturating_sub(1);
         }
@@ -1102,7 +1106,13 @@ impl Engine {
         car: Option<ParkCarInfo>,
         enter_time: Option<DateTime>,
     ) -> Result<Reply, EngineError> {
-        let inside_plate = self.record_plate.get(record_id).cloned();
+        // Corrections are rare: the vehicle inside is found by a scan, so
+        // that no entry pays for an index by record id.
+        let inside_plate = self
+            .inside
+            .iter()
+            .find(|(_, r)| r.id == record_id)
+            .map(|(p, _)| p.clone());
         let rec = match &inside_plate {
             Some(p) => self.inside.get(p),
             None => self.closed.get(record_id),
@@ -1160,8 +1170,6 @@ impl Engine {
                 }
             });
         if inside_plate.is_some() {
-            self.record_plate
-                .insert(record_id.to_owned(), plate.clone());
             self.inside.insert(plate, rec);
         } else {
             self.closed.insert(record_id.to_owned(), rec);

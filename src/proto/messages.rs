@@ -287,7 +287,7 @@ pub struct ParkCarInfo {
 }
 
 /// Table 7 `parkRecordInfo` (5004 entry, 5005 exit, 5006 correction).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ParkRecordInfo {
     pub car_info: ParkCarInfo,
@@ -311,7 +311,7 @@ pub struct ParkRecordInfo {
 }
 
 /// Table 8 `parkChargeInfo` (5008).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ParkChargeInfo {
     pub car_info: ParkCarInfo,
@@ -331,7 +331,7 @@ pub struct ParkChargeInfo {
 }
 
 /// Table 9 `discountRecord`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiscountRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -362,7 +362,7 @@ pub struct BlackWhiteGraySheet {
 }
 
 /// Table 11 `parkSpaceInfo` (5003).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ParkSpaceInfo {
     pub park_code: String,
@@ -504,7 +504,7 @@ pub struct PermitReply {
 }
 
 /// Table 33: 7001 request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrioritySwitch {
     pub id: String,

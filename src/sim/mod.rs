@@ -9,6 +9,7 @@ pub mod dist;
 pub mod kernel;
 pub mod lanes;
 mod link;
+mod reconcile;
 mod reserve;
 pub mod run;
 pub mod summary;

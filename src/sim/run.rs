@@ -5,7 +5,8 @@
 //! to an in-process [`Platform`] that decodes, verifies and records it;
 //! the platform's downlinks (6001, 6002, 4001, 4002) travel back as frames
 //! to the garage, which decodes them and hands them to the engine. At the
-//! end the platform's ledger is reconciled with the garage's truth.
+//! end what the platform recorded is reconciled with what the garage sent
+//! (checked record by record as the platform records them).
 //!
 //! # Parts
 //! The run loop ([`Sim`]) owns the garage ([`Engine`]) and the platform and
@@ -41,6 +42,7 @@ use super::dist::Dist;
 use super::kernel::{EventQueue, SimTime};
 use super::lanes::{Exits, Gates, choose_entrance, other_entrance};
 use super::link::Link;
+use super::reconcile::Books;
 pub use super::summary::{Audit, EntranceSummary, Hourly, RunResult, Series, Summary, TimeShare};
 use super::summary::{Counts, Integrals, WaitHist, rate, ratio};
 use crate::engine::{
@@ -57,7 +59,7 @@ use crate::scenario::{self, EntranceKind, Scenario, SingleEntrance, WhenFull};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Day 0 of every run on the garage's clock: Monday 2026-11-02 00:00:00.
@@ -339,15 +341,6 @@ fn engine_config(scn: &Scenario) -> Config {
     }
 }
 
-/// Ids the garage reported, by kind, for reconciling with the platform.
-#[derive(Debug, Default)]
-pub(super) struct Truth {
-    pub entries: BTreeSet<String>,
-    pub exits: BTreeSet<String>,
-    pub charges: BTreeSet<String>,
-    pub switches: BTreeSet<String>,
-}
-
 /// The run loop and the state its parts share.
 pub(super) struct Sim<'a> {
     pub(super) scn: &'a Scenario,
@@ -390,7 +383,8 @@ pub(super) struct Sim<'a> {
     timer_at: Option<SimTime>,
     series: Series,
     audit: Option<Audit>,
-    pub(super) truth: Truth,
+    /// What the garage sent against what the platform recorded.
+    pub(super) books: Books,
     /// Every garage request sent, with its event time (see [`garage_tape`]).
     pub(super) tape: Option<Vec<(SimTime, Request)>>,
 }
@@ -473,7 +467,7 @@ impl<'a> Sim<'a> {
                 ..Series::default()
             },
             audit: opts.audit.then(Audit::default),
-            truth: Truth::default(),
+            books: Books::default(),
             tape: None,
         })
     }
@@ -592,7 +586,7 @@ impl<'a> Sim<'a> {
             reports_within_3s: l.reports_within_3s,
             verified: p.frames_verified + self.counts.garage_frames_verified,
             rejected: p.frames_rejected + self.counts.garage_frames_rejected,
-            duplicates: p.duplicates,
+            duplicates: p.duplicates + self.books.duplicates,
         }
     }
 
@@ -814,7 +808,10 @@ impl<'a> Sim<'a> {
             t2dt(t),
             Cmd::Arrive {
                 entrance: EntranceId(e),
-                car: car(&plate),
+                car: ParkCarInfo {
+                    plate_no: plate,
+                    ..Default::default()
+                },
             },
         );
         match reply {
@@ -996,22 +993,22 @@ impl<'a> Sim<'a> {
     /// The barrier opens for driver `d` (`staff`: an attendant releases a
     /// car the control list held); an overstay is paid there first.
     fn leave(&mut self, t: SimTime, d: DriverId, staff: bool) {
-        let plate = self.drivers[d.0 as usize].plate.clone();
+        let plate = &self.drivers[d.0 as usize].plate;
         let now = t2dt(t);
-        let exit = |plate: &str| {
+        let exit = || {
             if staff {
                 Cmd::Release {
-                    plate: plate.to_owned(),
+                    plate: plate.clone(),
                     equipment_id: None,
                 }
             } else {
                 Cmd::Exit {
-                    plate: plate.to_owned(),
+                    plate: plate.clone(),
                     equipment_id: None,
                 }
             }
         };
-        let mut r = self.engine.handle(now, exit(&plate));
+        let mut r = self.engine.handle(now, exit());
         if let Ok(ERe::PaymentDue { .. }) = r {
             if let Ok(ERe::Paid { received, .. }) = self.engine.handle(
                 now,
@@ -1025,7 +1022,7 @@ impl<'a> Sim<'a> {
             {
                 self.counts.revenue += received.0;
             }
-            r = self.engine.handle(now, exit(&plate));
+            r = self.engine.handle(now, exit());
         }
         match r {
             Ok(ERe::Exited { .. }) => {

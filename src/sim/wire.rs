@@ -1,12 +1,13 @@
 //! The run's messages as bytes: the garage's requests (login, garage info,
 //! reports) encoded as SZTC frames or HTTP requests, the platform's
-//! answers and downlinks, the garage's answers to those, and the
-//! reconciliation of the platform's ledger with the garage's truth at the
-//! end. Without frames (`network.frames = false`) downlinks go straight
-//! into the engine and nothing is encoded.
+//! answers and downlinks, the garage's answers to those, and what the
+//! platform recorded handed to the run's books after every call. Without
+//! frames (`network.frames = false`) downlinks go straight into the engine
+//! and nothing is encoded.
 
 use super::booking::Resv;
 use super::kernel::SimTime;
+use super::reconcile::Kind;
 use super::run::{
     DAY0, DES_KEY, Ev, PARK_CODE, PASSWORD, Sim, TOKEN_TTL_S, USER, amount, car, t2dt,
 };
@@ -21,7 +22,6 @@ use crate::proto::messages::{
 use crate::proto::password::DesKey;
 use crate::proto::time::DateTime;
 use crate::proto::{Mode, ResultCode, SignAlgo};
-use std::collections::BTreeSet;
 
 impl Sim<'_> {
     fn des_key(&self) -> DesKey {
@@ -154,18 +154,10 @@ impl Sim<'_> {
                     // reservation-only, or its booking lapsed there).
                     self.came_round(t, &car.plate_no, entrance.0);
                 }
-                Effect::Entry(r) if frames => {
-                    self.truth.entries.insert(r.id.clone());
-                }
-                Effect::Exit(r) if frames => {
-                    self.truth.exits.insert(r.id.clone());
-                }
-                Effect::Charge(c) if frames => {
-                    self.truth.charges.insert(c.id.clone());
-                }
-                Effect::PrioritySwitch(p) if frames => {
-                    self.truth.switches.insert(p.id.clone());
-                }
+                Effect::Entry(r) if frames => self.books.sent(Kind::Entry, &r.id, r),
+                Effect::Exit(r) if frames => self.books.sent(Kind::Exit, &r.id, r),
+                Effect::Charge(c) if frames => self.books.sent(Kind::Charge, &c.id, c),
+                Effect::PrioritySwitch(p) if frames => self.books.sent(Kind::Switch, &p.id, p),
                 _ => {}
             }
             if frames && let Some(req) = fx.into_report() {
@@ -235,7 +227,7 @@ impl Sim<'_> {
             .coupon_due
             .iter()
             // Without frames the platform learns of the entry at once.
-            .filter(|(id, _)| !self.frames() || self.platform.ledger.entries.contains_key(*id))
+            .filter(|(id, _)| !self.frames() || self.books.holds(Kind::Entry, id))
             .map(|(id, plate)| (id.clone(), plate.clone()))
             .collect();
         for (id, plate) in recorded {
@@ -263,8 +255,10 @@ impl Sim<'_> {
         if self.link.http {
             if http::is_response(&bytes) {
                 self.platform.http_downlink_response(seq, &bytes);
+                self.platform_recorded();
             } else {
                 let resp = self.platform.receive_http_bytes(now, &bytes);
+                self.platform_recorded();
                 self.platform_follow_up(t);
                 self.link.answer_down(&mut self.q, t, resp, seq);
             }
@@ -273,7 +267,14 @@ impl Sim<'_> {
         for r in self.platform.receive(now, &bytes) {
             self.link.answer_down(&mut self.q, t, r, 0);
         }
+        self.platform_recorded();
         self.platform_follow_up(t);
+    }
+
+    /// What the platform recorded in its last call goes into the books
+    /// (checked against what the garage sent) and leaves the platform.
+    fn platform_recorded(&mut self) {
+        self.books.fold(std::mem::take(&mut self.platform.ledger));
     }
 
     /// Bytes from the platform reach the garage.
@@ -495,49 +496,9 @@ impl Sim<'_> {
         self.link.resume(&mut self.q, t);
     }
 
-    /// The platform's ledger against the garage's truth.
+    /// What the platform recorded against what the garage sent.
     pub(super) fn reconcile(&self) -> Vec<String> {
-        let l = &self.platform.ledger;
-        let mut p = Vec::new();
-        fn cmp<T>(
-            name: &str,
-            truth: &BTreeSet<String>,
-            got: &std::collections::BTreeMap<String, T>,
-            p: &mut Vec<String>,
-        ) {
-            let missing = truth.iter().filter(|k| !got.contains_key(*k)).count();
-            let extra = got.keys().filter(|k| !truth.contains(*k)).count();
-            if missing > 0 || extra > 0 {
-                p.push(format!(
-                    "{name}: {missing} missing, {extra} unknown (garage {}, platform {})",
-                    truth.len(),
-                    got.len()
-                ));
-            }
-        }
-        cmp("5004 entries", &self.truth.entries, &l.entries, &mut p);
-        cmp("5005 exits", &self.truth.exits, &l.exits, &mut p);
-        cmp("5008 charges", &self.truth.charges, &l.charges, &mut p);
-        cmp(
-            "7001 switches",
-            &self.truth.switches,
-            &l.priority_switches,
-            &mut p,
-        );
         let snap = self.engine.snapshot();
-        match &l.space {
-            Some((_, s))
-                if s.used_stalls == snap.used as i64
-                    && s.unused_stalls == snap.unused as i64
-                    && s.reserved_stalls == Some(snap.reserved as i64) => {}
-            other => p.push(format!(
-                "5003: platform has {:?}, garage has used {} unused {} reserved {}",
-                other.as_ref().map(|x| &x.1),
-                snap.used,
-                snap.unused,
-                snap.reserved
-            )),
-        }
-        p
+        self.books.problems(snap.used, snap.unused, snap.reserved)
     }
 }
