@@ -210,6 +210,15 @@ where
     let (x0, mut y) = (8, top);
     for k in keys {
         let text_y = y;
+        // An entry's text, right of its swatch.
+        let label = |t: &String| {
+            area.draw(&Text::new(
+                t.clone(),
+                (x0 + 42, y),
+                font.clone().color(&BLACK),
+            ))
+            .map_err(err)
+        };
         match k {
             Key::Line(s, t) => {
                 let mid = y + 8;
@@ -234,12 +243,7 @@ where
                     Marker::Cross => area.draw(&Cross::new(c, 5, s.colour.stroke_width(2))),
                 }
                 .map_err(err)?;
-                area.draw(&Text::new(
-                    t.clone(),
-                    (x0 + 42, y),
-                    font.clone().color(&BLACK),
-                ))
-                .map_err(err)?;
+                label(t)?;
             }
             Key::Area(c, t) => {
                 area.draw(&Rectangle::new(
@@ -252,12 +256,7 @@ where
                     RGBColor(120, 120, 120).stroke_width(1),
                 ))
                 .map_err(err)?;
-                area.draw(&Text::new(
-                    t.clone(),
-                    (x0 + 42, y),
-                    font.clone().color(&BLACK),
-                ))
-                .map_err(err)?;
+                label(t)?;
             }
             Key::Note(t) => {
                 area.draw(&Text::new(

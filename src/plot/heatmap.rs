@@ -111,11 +111,7 @@ impl<'a> Heatmap<'a> {
     }
 
     fn panels(&self) -> Vec<String> {
-        self.data
-            .layout
-            .panel
-            .as_ref()
-            .map_or_else(|| vec![String::new()], |k| k.values.clone())
+        self.data.panels()
     }
 
     fn colour(&self, v: f64) -> RGBColor {

@@ -105,6 +105,14 @@ fn grid_columns(df: &DataFrame) -> Vec<String> {
 }
 
 impl SweepData {
+    /// The values of the panel knob, in order; one unnamed panel without.
+    pub fn panels(&self) -> Vec<String> {
+        self.layout
+            .panel
+            .as_ref()
+            .map_or_else(|| vec![String::new()], |k| k.values.clone())
+    }
+
     /// Reads `summary.csv` and the knob order of `sweep.toml` in `dir`.
     pub fn read(dir: &Path) -> Result<SweepData, String> {
         let df = read_csv(&dir.join("summary.csv"))?;
@@ -329,11 +337,7 @@ struct LineFigure<'a> {
 
 impl LineFigure<'_> {
     fn panels(&self) -> Vec<String> {
-        self.data
-            .layout
-            .panel
-            .as_ref()
-            .map_or_else(|| vec![String::new()], |k| k.values.clone())
+        self.data.panels()
     }
 
     fn lines(&self) -> Vec<String> {
