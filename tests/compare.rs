@@ -102,6 +102,31 @@ fn two_sweep_points_are_paired_by_seed() {
         (b["b"]["mean"].as_f64().unwrap() - 0.159).abs() < 0.05,
         "{b}"
     );
+    // Two shards merged compare as the whole sweep does.
+    for i in 0..2 {
+        let (code, _, err) = parksim(&[
+            "sweep",
+            file.to_str().unwrap(),
+            "--out",
+            dir.join(format!("shard{i}")).to_str().unwrap(),
+            "--shard",
+            &format!("{i}/2"),
+            "--quiet",
+        ]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let merged = dir.join("merged");
+    let (code, _, err) = parksim(&[
+        "merge",
+        dir.join("shard0").to_str().unwrap(),
+        dir.join("shard1").to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let m = merged.to_str().unwrap();
+    let from_merge = json(&["compare", &format!("{m}@0"), &format!("{m}@1"), "--json"]);
+    assert_eq!(from_merge["metrics"], c["metrics"]);
     // The same point twice: every difference is exactly 0.
     let same = json(&["compare", &format!("{o}@1"), &format!("{o}@1"), "--json"]);
     for m in same["metrics"].as_array().unwrap() {
