@@ -225,7 +225,7 @@ const SWEEPS: &[SweepCase] = &[
                 "booking_success_rate_by_garage_reservable_stalls",
                 &[
                     "Booking success by reservable stalls",
-                    "scenario hospital · mean and 95 % CI of 2 replications per point · measured days = 1",
+                    "scenario hospital · 300 stalls · sweep seed 1 · mean and 95 % CI of 2 replications per point · measured days = 1",
                     "full-garage rule = out1in1",
                     "booking success [% of attempts]",
                     "reservable stalls [stalls]",

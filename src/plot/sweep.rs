@@ -88,7 +88,8 @@ pub struct SweepData {
     grid: Vec<(String, Vec<String>)>,
     /// Replications per grid point (min, max).
     pub runs: (usize, usize),
-    /// The base scenario's name, where `sweep.toml` tells it.
+    /// The base scenario's name, stalls and days (where no knob sets
+    /// them) and the sweep's seed, where `sweep.toml` tells them.
     pub base: Option<String>,
 }
 
@@ -123,7 +124,18 @@ impl SweepData {
         if let Some(s) = &sweep {
             keys.sort_by_key(|k| s.listed.iter().position(|l| l == k).unwrap_or(usize::MAX));
         }
-        let base = sweep.and_then(|s| s.scenario(0, 0).ok()).map(|s| s.name);
+        let base = sweep.and_then(|s| {
+            let scn = s.scenario(0, 0).ok()?;
+            let mut parts = vec![format!("scenario {}", scn.name)];
+            if !keys.iter().any(|k| k == "garage.stalls") {
+                parts.push(format!("{} stalls", scn.garage.stalls));
+            }
+            if !keys.iter().any(|k| k == "days") {
+                parts.push(format!("{} measured days", scn.days));
+            }
+            parts.push(format!("sweep seed {}", s.seed));
+            Some(parts.join(" · "))
+        });
         let mut grid = Vec::new();
         for k in &keys {
             grid.push((k.clone(), col_str(&df, k)?));
@@ -230,7 +242,7 @@ impl SweepData {
             format!("{a}–{b} replications")
         };
         let mut s = match &self.base {
-            Some(b) => format!("scenario {b} · {what} of {reps} per point"),
+            Some(b) => format!("{b} · {what} of {reps} per point"),
             None => format!("{what} of {reps} per point"),
         };
         if !self.layout.rest.is_empty() {
