@@ -282,9 +282,11 @@ pub(crate) fn titled<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let h = if subtitle.is_empty() { 40 } else { 64 };
+    // DejaVu Sans at 15 px averages under 8 px a character.
+    let w = root.dim_in_pixel().0 as i32;
+    let lines = wrap(subtitle, ((w - 20) / 8).max(20) as usize);
+    let h = 40 + 22 * lines.len() as u32 + if lines.is_empty() { 0 } else { 2 };
     let (top, rest) = root.split_vertically(h);
-    let w = top.dim_in_pixel().0 as i32;
     let centred = |size: u32, colour: RGBColor| {
         ("sans-serif", size)
             .into_font()
@@ -297,15 +299,31 @@ where
         centred(22, BLACK),
     ))
     .map_err(err)?;
-    if !subtitle.is_empty() {
+    for (i, line) in lines.into_iter().enumerate() {
         top.draw(&Text::new(
-            subtitle.to_string(),
-            (w / 2, 38),
+            line,
+            (w / 2, 38 + 20 * i as i32),
             centred(15, RGBColor(60, 60, 60)),
         ))
         .map_err(err)?;
     }
     Ok(rest)
+}
+
+/// `text`'s parts (joined by " · ") on lines of at most `max` characters
+/// where they fit; a part longer than a line gets a line of its own.
+pub(crate) fn wrap(text: &str, max: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for part in text.split(" · ").filter(|p| !p.is_empty()) {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 3 + part.chars().count() <= max => {
+                l.push_str(" · ");
+                l.push_str(part);
+            }
+            _ => lines.push(part.to_string()),
+        }
+    }
+    lines
 }
 
 /// Splits `area` into the data part and the legend panel on its right.
@@ -384,6 +402,20 @@ pub(crate) fn col_str(df: &DataFrame, name: &str) -> Result<Vec<String>, String>
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn subtitles_wrap_between_their_parts() {
+        assert_eq!(wrap("", 30), Vec::<String>::new());
+        assert_eq!(wrap("a · b · c", 30), ["a · b · c"]);
+        assert_eq!(
+            wrap("scenario hospital · 300 stalls · sweep seed 1", 20),
+            ["scenario hospital", "300 stalls", "sweep seed 1"]
+        );
+        assert_eq!(
+            wrap("aaaa · bb · cccccccccccc", 9),
+            ["aaaa · bb", "cccccccccccc"]
+        );
+    }
 
     #[test]
     fn formats() {
