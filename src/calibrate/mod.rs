@@ -32,6 +32,7 @@ pub mod fit;
 pub mod observed;
 pub mod plot;
 
+use crate::planner::splitmix64;
 use crate::scenario::Scenario;
 use crate::sim::run::{DAY0, RunOptions, run};
 use fit::{Stay, Target};
@@ -243,13 +244,6 @@ pub struct Calibration {
     pub steps: Vec<f64>,
     /// The fit on fresh seeds against `target`.
     pub fit: Fit,
-}
-
-fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// The base with `garage.stalls` = `capacity` and the reservable pool
