@@ -33,6 +33,18 @@ fn tmp(name: &str) -> PathBuf {
     d
 }
 
+/// [`SMALL`] as a file in `dir` (its `base` made absolute): its path.
+fn small_file(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let file = dir.join("s.toml");
+    let text = SMALL.replace(
+        "base = \"mmcc.toml\"",
+        &format!("base = {:?}", scenarios_dir().join("mmcc.toml")),
+    );
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
 /// Runs `shard` of `sweep` and writes it, provenance included, into `dir`.
 fn shard_dir(sweep: &Sweep, shard: Option<Shard>, dir: &Path) -> Vec<RunRecord> {
     let runs = run_sweep(sweep, 2, shard, &|_, _| {}).unwrap();
@@ -339,16 +351,7 @@ fn sweep_to_an_unwritable_out_fails_before_running() {
 #[test]
 fn a_sweep_writes_its_provenance_and_reruns_from_it() {
     let dir = tmp("cli-sweep");
-    let sweep_file = dir.join("s.toml");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        &sweep_file,
-        SMALL.replace(
-            "base = \"mmcc.toml\"",
-            &format!("base = {:?}", scenarios_dir().join("mmcc.toml")),
-        ),
-    )
-    .unwrap();
+    let sweep_file = small_file(&dir);
     let out = dir.join("out");
     let st = parksim()
         .arg("sweep")
@@ -899,16 +902,7 @@ fn plan_on_the_command_line_prints_and_writes_its_evidence() {
 #[test]
 fn a_sweep_in_a_log_prints_progress_lines_and_quiet_silences_them() {
     let dir = tmp("cli-progress");
-    let sweep_file = dir.join("s.toml");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        &sweep_file,
-        SMALL.replace(
-            "base = \"mmcc.toml\"",
-            &format!("base = {:?}", scenarios_dir().join("mmcc.toml")),
-        ),
-    )
-    .unwrap();
+    let sweep_file = small_file(&dir);
     let sweep = |extra: &[&str], out: &str| {
         let o = parksim()
             .arg("sweep")
