@@ -115,31 +115,19 @@ fn frame(rows: &[Vec<(String, Value)>]) -> PolarsResult<DataFrame> {
 }
 
 /// Writes `df` as `dir/stem.csv` and `dir/stem.parquet`; `quote_text`
-/// quotes every text field of the CSV (so a reader that keeps quoted
-/// fields as text keeps a 64-bit seed exact).
+/// quotes every text field of the CSV (a 64-bit seed stays exact).
 fn write_tables(
     dir: &Path,
     stem: &str,
     df: &mut DataFrame,
     quote_text: bool,
 ) -> Result<(), String> {
-    let csv = dir.join(format!("{stem}.csv"));
-    let f = std::fs::File::create(&csv).map_err(|e| format!("{}: {e}", csv.display()))?;
     let style = if quote_text {
         QuoteStyle::NonNumeric
     } else {
         QuoteStyle::Necessary
     };
-    CsvWriter::new(f)
-        .with_quote_style(style)
-        .finish(df)
-        .map_err(|e| format!("{}: {e}", csv.display()))?;
-    let pq = dir.join(format!("{stem}.parquet"));
-    let f = std::fs::File::create(&pq).map_err(|e| format!("{}: {e}", pq.display()))?;
-    ParquetWriter::new(f)
-        .finish(df)
-        .map_err(|e| format!("{}: {e}", pq.display()))?;
-    Ok(())
+    crate::sim::tables::write_both_quoted(dir, stem, df, style)
 }
 
 /// A grid value's text as a column value: a number stays a number.

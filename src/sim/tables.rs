@@ -124,9 +124,22 @@ pub fn hourly_frame(r: &RunResult) -> PolarsResult<DataFrame> {
 
 /// Writes `df` as `dir/stem.csv` and `dir/stem.parquet`.
 pub fn write_both(dir: &Path, stem: &str, df: &mut DataFrame) -> Result<(), String> {
+    write_both_quoted(dir, stem, df, QuoteStyle::Necessary)
+}
+
+/// [`write_both`] with the CSV's quoting (`NonNumeric` quotes every text
+/// field, so a reader that keeps quoted fields as text keeps a 64-bit seed
+/// exact).
+pub fn write_both_quoted(
+    dir: &Path,
+    stem: &str,
+    df: &mut DataFrame,
+    quote: QuoteStyle,
+) -> Result<(), String> {
     let csv = dir.join(format!("{stem}.csv"));
     let f = std::fs::File::create(&csv).map_err(|e| format!("{}: {e}", csv.display()))?;
     CsvWriter::new(f)
+        .with_quote_style(quote)
         .finish(df)
         .map_err(|e| format!("{}: {e}", csv.display()))?;
     let pq = dir.join(format!("{stem}.parquet"));
