@@ -16,7 +16,6 @@ mod net_common;
 use net_common::*;
 use parksim::proto::codec::nested_header_stream;
 use parksim::proto::envelope;
-use parksim::proto::frame::{Direction, FrameRepr};
 use parksim::proto::messages::*;
 use parksim::proto::{ResultCode, SignAlgo};
 use std::net::SocketAddr;
@@ -108,20 +107,7 @@ async fn attacker(
     stop: Arc<AtomicBool>,
     conns: Arc<AtomicU64>,
 ) {
-    let drip_head = {
-        let mut h = FrameRepr {
-            version: (1, 0),
-            packet_no: 1,
-            direction: Direction::Request,
-            command: 5004,
-            data: &[],
-        }
-        .to_bytes()
-        .unwrap();
-        h.truncate(17);
-        h[10..14].copy_from_slice(&10_000u32.to_be_bytes());
-        h
-    };
+    let drip_head = header(10_000);
     while !stop.load(Ordering::Relaxed) {
         let addr = match kind {
             Attack::HttpDripBody | Attack::HttpSlowHeaders | Attack::HttpBadLogin => http,

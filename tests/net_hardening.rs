@@ -10,28 +10,11 @@ use parksim::net::client::{HttpConn, Url};
 use parksim::net::store::{Policy, Row, SqliteStore, Store};
 use parksim::proto::SignAlgo;
 use parksim::proto::envelope;
-use parksim::proto::frame::{Direction, FrameRepr};
 use parksim::proto::messages::*;
 use parksim::proto::password::DesKey;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// A header announcing `len` bytes of data (no data).
-fn header(len: u32) -> Vec<u8> {
-    let mut h = FrameRepr {
-        version: (1, 0),
-        packet_no: 1,
-        direction: Direction::Request,
-        command: 5004,
-        data: &[],
-    }
-    .to_bytes()
-    .unwrap();
-    h.truncate(17);
-    h[10..14].copy_from_slice(&len.to_be_bytes());
-    h
-}
 
 /// True when the peer closed `s` within `wait` (reads and drops data).
 async fn closed_within(s: &mut TcpStream, wait: Duration) -> bool {

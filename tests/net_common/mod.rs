@@ -7,7 +7,7 @@ use parksim::net::store::SqliteStore;
 use parksim::net::{AccountEntry, Timers};
 use parksim::proto::codec::{FrameDecoder, OwnedFrame};
 use parksim::proto::envelope::{self, Decoded};
-use parksim::proto::frame::Direction;
+use parksim::proto::frame::{Direction, FrameRepr};
 use parksim::proto::messages::*;
 use parksim::proto::password::DesKey;
 use parksim::proto::time::DateTime;
@@ -168,4 +168,20 @@ pub fn decode(f: &OwnedFrame) -> Decoded {
 pub fn item_code(d: &Decoded) -> Option<i64> {
     let c = d.body.get("data")?.get(0)?.get("code")?;
     c.as_i64().or_else(|| c.as_str()?.parse().ok())
+}
+
+/// A header announcing `len` bytes of data (no data).
+pub fn header(len: u32) -> Vec<u8> {
+    let mut h = FrameRepr {
+        version: (1, 0),
+        packet_no: 1,
+        direction: Direction::Request,
+        command: 5004,
+        data: &[],
+    }
+    .to_bytes()
+    .unwrap();
+    h.truncate(17);
+    h[10..14].copy_from_slice(&len.to_be_bytes());
+    h
 }
