@@ -211,15 +211,7 @@ fn sample(side: &Side, seed: u64, reps: u32, threads: usize) -> Result<Sample, S
             ))
         }
         Side::Scenario { label, text, .. } => {
-            let sweep = Sweep {
-                base_text: text.clone(),
-                replications: reps,
-                seed,
-                keys: Vec::new(),
-                listed: Vec::new(),
-                values: Vec::new(),
-                points: vec![Vec::new()],
-            };
+            let sweep = Sweep::replications_of(text.clone(), reps, seed);
             let runs = run_sweep(&sweep, threads, None, &|_, _| {}).map_err(|e| e.to_string())?;
             let mine: Vec<(u64, parksim::sim::run::Summary)> =
                 runs.into_iter().map(|r| (r.seed, r.summary)).collect();

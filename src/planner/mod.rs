@@ -204,6 +204,20 @@ impl Sweep {
         hex::encode(sha1::Sha1::digest(self.expanded_toml().as_bytes()))
     }
 
+    /// A sweep without a grid: `replications` runs of one scenario, with
+    /// the seeds a sweep gives its replications (`splitmix64(seed ^ r)`).
+    pub fn replications_of(base_text: String, replications: u32, seed: u64) -> Sweep {
+        Sweep {
+            base_text,
+            replications,
+            seed,
+            keys: Vec::new(),
+            listed: Vec::new(),
+            values: Vec::new(),
+            points: vec![Vec::new()],
+        }
+    }
+
     /// Runs in the sweep.
     pub fn total(&self) -> usize {
         self.points.len() * self.replications as usize
