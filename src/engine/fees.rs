@@ -87,6 +87,22 @@ impl Tariff {
         Amount(round2(total))
     }
 
+    /// The fees of stays shorter than a day, one per started hour, computed
+    /// once by [`Tariff::fee`] itself; see [`FeeTable`].
+    pub fn table(&self) -> FeeTable {
+        let first_day = std::array::from_fn(|h| {
+            if h == 0 {
+                Amount::ZERO
+            } else {
+                Amount(round2(Decimal::ZERO + self.period_fee(h as i64, true)))
+            }
+        });
+        FeeTable {
+            tariff: self.clone(),
+            first_day,
+        }
+    }
+
     /// The `chargeDesc` text (table 4), e.g.
     /// "第一小时 15.00 元，第二小时起 3.00 元/小时，每天最高收费 60.00 元".
     pub fn charge_desc(&self) -> String {
@@ -109,6 +125,33 @@ impl Tariff {
             charge_desc: self.charge_desc(),
             charge_item: "小车临时停放".into(),
         }
+    }
+}
+
+/// A [`Tariff`] with the fees of its first day looked up, not computed:
+/// a stay shorter than 24 h costs what its number of started hours costs,
+/// so 24 `Decimal` values answer every such stay. Each is the very value
+/// [`Tariff::fee`] computes (same operations, same scale); longer stays
+/// are computed by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeTable {
+    tariff: Tariff,
+    /// Index: started hours of a stay within its first day (1..=24).
+    first_day: [Amount; 25],
+}
+
+impl FeeTable {
+    /// The tariff it answers for.
+    pub fn tariff(&self) -> &Tariff {
+        &self.tariff
+    }
+
+    /// Equal to `self.tariff().fee(secs)`. O(1), no arithmetic below a day.
+    pub fn fee(&self, secs: i64) -> Amount {
+        if secs <= self.tariff.free_minutes as i64 * 60 || secs >= DAY {
+            return self.tariff.fee(secs);
+        }
+        self.first_day[((secs + HOUR - 1) / HOUR) as usize]
     }
 }
 
@@ -333,6 +376,38 @@ mod test {
         assert_eq!(free.fee(15 * 60 + 1), Amount::new(1500));
         assert_eq!(free.fee(48 * HOUR), Amount::new(1500 + 47 * 300));
         assert_eq!(free.fee(-5), Amount::ZERO);
+    }
+
+    /// The table gives exactly the computed fee, scale included, for
+    /// tariffs with and without cap, free time and odd decimals.
+    #[test]
+    fn table_equals_the_computed_fee() {
+        let tariffs = [
+            Tariff::default(),
+            Tariff {
+                first_hour: Amount(Decimal::new(15, 0)),
+                per_hour: Amount(Decimal::new(35, 1)),
+                daily_cap: None,
+                free_minutes: 30,
+            },
+            Tariff {
+                first_hour: Amount(Decimal::new(12345, 3)),
+                per_hour: Amount(Decimal::new(2005, 3)),
+                daily_cap: Some(Amount(Decimal::new(2001, 2))),
+                free_minutes: 0,
+            },
+        ];
+        for t in &tariffs {
+            let table = t.table();
+            for secs in (-7..3 * DAY)
+                .step_by(97)
+                .chain([0, 1, HOUR, HOUR + 1, DAY - 1, DAY])
+            {
+                let (a, b) = (table.fee(secs), t.fee(secs));
+                assert_eq!(a, b, "{secs} s");
+                assert_eq!(a.0.to_string(), b.0.to_string(), "scale at {secs} s");
+            }
+        }
     }
 
     #[test]

@@ -139,7 +139,7 @@ pub use config::{
     Config, ConfigError, EntranceConfig, FlowPolicy, FullRuleWhen, LaneKind, OneEntranceMode,
     PoolPolicy, PrioritySchedule, RatioScope,
 };
-pub use fees::{CouponKind, PayType, Tariff, apply_coupons};
+pub use fees::{CouponKind, FeeTable, PayType, Tariff, apply_coupons};
 pub use log::{Event, EventKind, EventLog};
 pub use state::{Booking, BookingState, Engine, Record};
 

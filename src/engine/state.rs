@@ -6,7 +6,7 @@ use super::admission::{
     next_admission,
 };
 use super::config::{Config, ConfigError, FullRuleWhen, LaneKind, PoolPolicy, RatioScope};
-use super::fees::{CouponKind, PayType, apply_coupons};
+use super::fees::{CouponKind, FeeTable, PayType, apply_coupons};
 use super::log::{EventKind, EventLog};
 use super::{
     Command, ControlStrategy, Effect, EngineError, EntranceId, Gate, Reply, Snapshot, UTurnReason,
@@ -165,6 +165,8 @@ struct Controls {
 #[derive(Debug, Clone)]
 pub struct Engine {
     cfg: Config,
+    /// `cfg.tariff`, its first day's fees looked up.
+    fees: FeeTable,
     now: DateTime,
     sched_cursor: DateTime,
     next_id: u64,
@@ -229,6 +231,7 @@ impl Engine {
         );
         let priority_on = cfg.schedule.on_at(start);
         let mut e = Engine {
+            fees: cfg.tariff.table(),
             now: start,
             sched_cursor: start,
             next_id: 1,
@@ -277,17 +280,7 @@ impl Engine {
     /// Handles one command at `now`. See the module doc for what happens
     /// first (time advance) and in which order effects are queued.
     pub fn handle(&mut self, now: DateTime, command: Command) -> Result<Reply, EngineError> {
-        if !in_range(now) {
-            return Err(EngineError::TimeOutOfRange(now));
-        }
-        if now < self.now {
-            return Err(EngineError::TimeWentBackwards {
-                last: self.now,
-                now,
-            });
-        }
-        self.advance(now);
-        self.now = now;
+        self.begin(now)?;
         match command {
             Command::Arrive { entrance, car } => self.arrive(now, entrance, car),
             Command::Admit { entrance } => self.admit(now, entrance),
@@ -324,6 +317,48 @@ impl Engine {
             Command::SetLane { entrance, kind } => self.set_lane(now, entrance, kind),
             Command::Tick => Ok(Reply::Ticked),
         }
+    }
+
+    /// [`Command::Pay`] for a plate the caller keeps: the same checks,
+    /// effects and reply as [`Engine::handle`], without a copy of the plate.
+    pub fn pay_plate(
+        &mut self,
+        now: DateTime,
+        plate: &str,
+        pay_type: PayType,
+        pay_from: Cow<'static, str>,
+    ) -> Result<Reply, EngineError> {
+        self.begin(now)?;
+        self.pay(now, plate, pay_type, pay_from, None)
+    }
+
+    /// [`Command::Exit`] (`staff`: [`Command::Release`]) for a plate the
+    /// caller keeps, without equipment id: the same checks, effects and
+    /// reply as [`Engine::handle`], without a copy of the plate.
+    pub fn exit_plate(
+        &mut self,
+        now: DateTime,
+        plate: &str,
+        staff: bool,
+    ) -> Result<Reply, EngineError> {
+        self.begin(now)?;
+        self.exit(now, plate, None, staff)
+    }
+
+    /// What every call does first: checks `now` and advances time to it.
+    fn begin(&mut self, now: DateTime) -> Result<(), EngineError> {
+        if !in_range(now) {
+            return Err(EngineError::TimeOutOfRange(now));
+        }
+        if now < self.now {
+            return Err(EngineError::TimeWentBackwards {
+                last: self.now,
+                now,
+            });
+        }
+        self.advance(now);
+        self.now = now;
+        Ok(())
     }
 
     /// The oldest queued effect. O(1).

@@ -7,19 +7,22 @@
 //! hash order, thread timing) affects the order, so a run is a function of
 //! its scenario and seed alone.
 //!
-//! Storage, three tiers, invisible in the order:
+//! Storage, four stores, invisible in the order:
 //! - a run of events scheduled in time order (each at or after the last one
 //!   in the run), kept in a plain FIFO: arrivals drawn in advance go there
 //!   at O(1);
 //! - events more than an hour ahead of the released horizon wait unsorted
-//!   in hourly buckets, moved into the heap when simulated time reaches
-//!   their hour (bookings made days ahead never weigh on the heap);
-//! - a binary heap for the rest.
+//!   in hourly buckets (bookings made days ahead, stays that end hours
+//!   later);
+//! - when simulated time reaches a bucket's hour, the bucket is sorted once
+//!   and becomes the *ripe* run, popped from its front;
+//! - a binary heap for the rest (events due within the released hour),
+//!   which so stays a handful of entries.
 //!
 //! `pop` releases every bucket whose hour has begun, then takes the
-//! smaller `(time, sequence)` of the run's head and the heap's top; the
-//! sequence number is fixed at `schedule`, so the order is exactly the one
-//! a single heap would give.
+//! smallest `(time, sequence)` of the three heads; the sequence number is
+//! fixed at `schedule`, so the order is exactly the one a single heap
+//! would give.
 //!
 //! Time is integer milliseconds since the start of day 0 of the run
 //! ([`SimTime`]); there is no wall clock here.
@@ -90,14 +93,26 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// Which store holds the next event.
+#[derive(Debug, Clone, Copy)]
+enum Store {
+    Run,
+    Ripe,
+    Heap,
+}
+
 /// A priority queue of events ordered by `(time, sequence)`.
 #[derive(Debug)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Reverse<Entry<E>>>,
     /// Events in `(time, sequence)` order, scheduled monotonically.
     run: VecDeque<Entry<E>>,
+    /// Released buckets, sorted by `(time, sequence)`.
+    ripe: VecDeque<Entry<E>>,
     /// Events of hours not yet begun, by hour index, unsorted.
     deferred: BTreeMap<i64, Vec<Entry<E>>>,
+    /// Start of the first deferred bucket's hour [ms]; `i64::MAX` if none.
+    next_bucket_at: i64,
     /// Hours up to this index are released (their events go to the heap).
     released: i64,
     deferred_len: usize,
@@ -116,12 +131,20 @@ impl<E> EventQueue<E> {
         EventQueue {
             heap: BinaryHeap::new(),
             run: VecDeque::new(),
+            ripe: VecDeque::new(),
             deferred: BTreeMap::new(),
+            next_bucket_at: i64::MAX,
             released: 0,
             deferred_len: 0,
             seq: 0,
             now: SimTime(0),
         }
+    }
+
+    /// Room for `n` more events in time order without reallocating (the
+    /// arrivals drawn before a run).
+    pub fn reserve(&mut self, n: usize) {
+        self.run.reserve(n);
     }
 
     /// The time of the last event popped.
@@ -146,6 +169,7 @@ impl<E> EventQueue<E> {
                 if hour > self.released {
                     self.deferred.entry(hour).or_default().push(e);
                     self.deferred_len += 1;
+                    self.next_bucket_at = self.next_bucket_at.min(hour * BUCKET_MS);
                 } else {
                     self.heap.push(Reverse(e));
                 }
@@ -154,42 +178,66 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Moves every bucket whose hour has begun by the next event into the
-    /// heap.
-    fn release(&mut self) {
-        while let Some((&hour, _)) = self.deferred.first_key_value() {
-            let next = match (self.run.front(), self.heap.peek()) {
-                (Some(r), Some(Reverse(h))) => Some(r.at.min(h.at)),
-                (Some(r), None) => Some(r.at),
-                (None, Some(Reverse(h))) => Some(h.at),
-                (None, None) => None,
-            };
-            if next.is_some_and(|t| t.0 < hour * BUCKET_MS) {
-                return;
+    /// The `(time, sequence)` of the next event among the run, the ripe
+    /// run and the heap, and which store holds it.
+    fn head(&self) -> Option<((SimTime, u64), Store)> {
+        let mut best: Option<((SimTime, u64), Store)> = None;
+        let mut offer = |k: (SimTime, u64), s: Store| {
+            if best.is_none_or(|(b, _)| k < b) {
+                best = Some((k, s));
             }
-            let (_, bucket) = self.deferred.pop_first().unwrap_or_default();
-            self.deferred_len -= bucket.len();
-            self.released = self.released.max(hour);
-            self.heap.extend(bucket.into_iter().map(Reverse));
+        };
+        if let Some(e) = self.run.front() {
+            offer((e.at, e.seq), Store::Run);
         }
+        if let Some(e) = self.ripe.front() {
+            offer((e.at, e.seq), Store::Ripe);
+        }
+        if let Some(Reverse(e)) = self.heap.peek() {
+            offer((e.at, e.seq), Store::Heap);
+        }
+        best
     }
 
-    /// True when the next event is the head of the in-order run.
-    fn run_first(&self) -> bool {
-        match (self.run.front(), self.heap.peek()) {
-            (Some(r), Some(Reverse(h))) => (r.at, r.seq) < (h.at, h.seq),
-            (Some(_), None) => true,
-            _ => false,
+    /// The next event's key and store, after sorting every bucket whose
+    /// hour has begun by then into the ripe run.
+    fn next(&mut self) -> Option<((SimTime, u64), Store)> {
+        loop {
+            let head = self.head();
+            if head.is_some_and(|((t, _), _)| t.0 < self.next_bucket_at) {
+                return head;
+            }
+            let Some((hour, mut bucket)) = self.deferred.pop_first() else {
+                self.next_bucket_at = i64::MAX;
+                return head;
+            };
+            self.next_bucket_at = self
+                .deferred
+                .first_key_value()
+                .map_or(i64::MAX, |(h, _)| h * BUCKET_MS);
+            self.deferred_len -= bucket.len();
+            self.released = self.released.max(hour);
+            bucket.sort_unstable_by_key(|e| (e.at, e.seq));
+            if self.ripe.is_empty() {
+                self.ripe = bucket.into();
+            } else {
+                // Left over from an earlier hour (only when that hour's
+                // events were overtaken, which ordering forbids): merge.
+                let mut all: Vec<Entry<E>> = self.ripe.drain(..).collect();
+                all.extend(bucket);
+                all.sort_unstable_by_key(|e| (e.at, e.seq));
+                self.ripe = all.into();
+            }
         }
     }
 
     /// The next event, advancing `now` to its time. O(log n).
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.release();
-        let e = if self.run_first() {
-            self.run.pop_front()?
-        } else {
-            self.heap.pop()?.0
+        let (_, store) = self.next()?;
+        let e = match store {
+            Store::Run => self.run.pop_front()?,
+            Store::Ripe => self.ripe.pop_front()?,
+            Store::Heap => self.heap.pop()?.0,
         };
         self.now = e.at;
         Some((e.at, e.event))
@@ -197,16 +245,11 @@ impl<E> EventQueue<E> {
 
     /// Time of the next event, if any.
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        self.release();
-        if self.run_first() {
-            self.run.front().map(|e| e.at)
-        } else {
-            self.heap.peek().map(|Reverse(e)| e.at)
-        }
+        self.next().map(|((t, _), _)| t)
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + self.run.len() + self.deferred_len
+        self.heap.len() + self.run.len() + self.ripe.len() + self.deferred_len
     }
 
     pub fn is_empty(&self) -> bool {

@@ -482,6 +482,7 @@ impl<'a> Sim<'a> {
     /// Schedules every driver's story, the lane conversions, outages and
     /// samples; logs in and describes the garage.
     fn start(&mut self) {
+        self.q.reserve(self.drivers.len());
         for i in 0..self.drivers.len() {
             let d = DriverId(i as u32);
             let x = &self.drivers[i];

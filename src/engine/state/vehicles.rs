@@ -245,7 +245,7 @@ impl Engine {
     /// What a vehicle inside owes at `now` beyond what it was charged.
     fn due(&self, rec: &Record, now: DateTime) -> Amount {
         let stay = now.0 - rec.enter_time.0;
-        Amount(self.cfg.tariff.fee(stay).0 - rec.receivables.0)
+        Amount(self.fees.fee(stay).0 - rec.receivables.0)
     }
 
     pub(super) fn pay(
@@ -400,10 +400,13 @@ impl Engine {
         if self.level == Saturation::Full && self.priority_on && rule_in_force {
             self.flow.exit_credits = self.flow.exit_credits.saturating_add(1);
         }
-        let record_id = rec.id.clone();
-        if self.cfg.history {
-            self.closed.insert(record_id.clone(), rec);
-        }
+        let record_id = if self.cfg.history {
+            let id = rec.id.clone();
+            self.closed.insert(rec.id.clone(), rec);
+            id
+        } else {
+            std::mem::take(&mut rec.id)
+        };
         Ok(Reply::Exited { record_id })
     }
 

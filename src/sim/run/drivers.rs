@@ -261,16 +261,10 @@ impl Sim<'_> {
 
     /// A stay ends: pay at the pay station, then queue at an exit.
     pub(super) fn stay_end(&mut self, t: SimTime, d: DriverId) {
-        let plate = self.drivers[d.0 as usize].plate.clone();
-        let r = self.engine.handle(
-            t2dt(t),
-            Cmd::Pay {
-                plate,
-                pay_type: PayType::WeChat,
-                pay_from: "微信公众号".into(),
-                order_no: None,
-            },
-        );
+        let plate = &self.drivers[d.0 as usize].plate;
+        let r = self
+            .engine
+            .pay_plate(t2dt(t), plate, PayType::WeChat, "微信公众号".into());
         if let Ok(ERe::Paid { received, .. }) = r
             && t >= self.warm
         {
@@ -292,34 +286,16 @@ impl Sim<'_> {
     pub(super) fn leave(&mut self, t: SimTime, d: DriverId, staff: bool) {
         let plate = &self.drivers[d.0 as usize].plate;
         let now = t2dt(t);
-        let exit = || {
-            if staff {
-                Cmd::Release {
-                    plate: plate.clone(),
-                    equipment_id: None,
-                }
-            } else {
-                Cmd::Exit {
-                    plate: plate.clone(),
-                    equipment_id: None,
-                }
-            }
-        };
-        let mut r = self.engine.handle(now, exit());
+        let mut r = self.engine.exit_plate(now, plate, staff);
         if let Ok(ERe::PaymentDue { .. }) = r {
-            if let Ok(ERe::Paid { received, .. }) = self.engine.handle(
-                now,
-                Cmd::Pay {
-                    plate: plate.clone(),
-                    pay_type: PayType::Cash,
-                    pay_from: "线下缴费".into(),
-                    order_no: None,
-                },
-            ) && t >= self.warm
+            if let Ok(ERe::Paid { received, .. }) =
+                self.engine
+                    .pay_plate(now, plate, PayType::Cash, "线下缴费".into())
+                && t >= self.warm
             {
                 self.counts.revenue += received.0;
             }
-            r = self.engine.handle(now, exit());
+            r = self.engine.exit_plate(now, plate, staff);
         }
         match r {
             Ok(ERe::Exited { .. }) => {
