@@ -27,6 +27,50 @@ impl DriverId {
         let n = u32::from_str_radix(hex, 16).ok()?;
         n.checked_sub(1).map(DriverId)
     }
+
+    /// This driver's plate: `粤B` and the 1-based index in upper-case hex,
+    /// at least six digits. Made on the stack when needed, so a run keeps
+    /// no plate per driver.
+    pub fn plate(self) -> Plate {
+        const PREFIX: &[u8] = "粤B".as_bytes();
+        const UPPER: &[u8; 16] = b"0123456789ABCDEF";
+        let n = self.0 as u64 + 1;
+        let digits = ((64 - n.leading_zeros() as usize).div_ceil(4)).max(6);
+        let mut buf = [0u8; 12];
+        buf[..PREFIX.len()].copy_from_slice(PREFIX);
+        let len = PREFIX.len() + digits;
+        let mut x = n;
+        for slot in buf[PREFIX.len()..len].iter_mut().rev() {
+            *slot = UPPER[(x & 0xF) as usize];
+            x >>= 4;
+        }
+        Plate {
+            buf,
+            len: len as u8,
+        }
+    }
+}
+
+/// A driver's plate (see [`DriverId::plate`]), 10 to 12 bytes inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plate {
+    buf: [u8; 12],
+    len: u8,
+}
+
+impl Plate {
+    pub fn as_str(&self) -> &str {
+        // `粤B` and ASCII hex digits: always UTF-8.
+        std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for Plate {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
 }
 
 /// One driver.
@@ -34,7 +78,6 @@ impl DriverId {
 pub struct Driver {
     /// When they mean to come (a booker: the booked time).
     pub at: SimTime,
-    pub plate: String,
     pub visit: Visit,
 }
 
@@ -176,10 +219,7 @@ impl Demand {
                     _ => Visit::Walkin,
                 }
             };
-            let mut plate = String::with_capacity(10);
-            plate.push_str("粤B");
-            crate::proto::hex::push_upper(&mut plate, out.len() as u64 + 1, 6);
-            out.push(Driver { at, plate, visit });
+            out.push(Driver { at, visit });
         }
         out
     }
@@ -250,8 +290,9 @@ mod test {
             .count() as f64;
         assert!((bookers / n - 0.3).abs() < 0.02);
         // Plates are unique.
-        let plates: std::collections::BTreeSet<&str> =
-            drivers.iter().map(|x| x.plate.as_str()).collect();
+        let plates: std::collections::BTreeSet<String> = (0..drivers.len())
+            .map(|i| DriverId(i as u32).plate().to_string())
+            .collect();
         assert_eq!(plates.len(), drivers.len());
     }
 
@@ -290,9 +331,19 @@ mod test {
         let d = demand(&[]);
         let mut rng = StdRng::seed_from_u64(1);
         let drivers = d.draw(&mut rng, SimTime(SimTime::MS_PER_DAY));
-        for (i, x) in drivers.iter().enumerate() {
-            assert_eq!(DriverId::of_plate(&x.plate), Some(DriverId(i as u32)));
+        for i in 0..drivers.len() {
+            let plate = DriverId(i as u32).plate();
+            assert_eq!(DriverId::of_plate(&plate), Some(DriverId(i as u32)));
         }
+        // The format: at least six digits, upper case, wider when needed.
+        assert_eq!(DriverId(0).plate().as_str(), "粤B000001");
+        assert_eq!(DriverId(0xABCDE).plate().as_str(), "粤B0ABCDF");
+        assert_eq!(DriverId(0xFFFFFF).plate().as_str(), "粤B1000000");
+        assert_eq!(DriverId(u32::MAX - 1).plate().as_str(), "粤BFFFFFFFF");
+        assert_eq!(
+            DriverId::of_plate(&DriverId(0x1234567).plate()),
+            Some(DriverId(0x1234567))
+        );
         assert_eq!(DriverId::of_plate("粤B000000"), None);
         assert_eq!(DriverId::of_plate("京A000001"), None);
     }

@@ -93,7 +93,7 @@ impl Sim<'_> {
                 return;
             }
         }
-        let plate = self.drivers[d.0 as usize].plate.clone();
+        let plate = d.plate().to_string();
         self.present[d.0 as usize] = Some(Presence {
             pop,
             arrived: t,
@@ -168,7 +168,7 @@ impl Sim<'_> {
     }
 
     pub(in crate::sim) fn drivers_plate(&self, d: DriverId) -> String {
-        self.drivers[d.0 as usize].plate.clone()
+        d.plate().to_string()
     }
 
     /// A driver drives away without entering.
@@ -261,10 +261,10 @@ impl Sim<'_> {
 
     /// A stay ends: pay at the pay station, then queue at an exit.
     pub(super) fn stay_end(&mut self, t: SimTime, d: DriverId) {
-        let plate = &self.drivers[d.0 as usize].plate;
+        let plate = d.plate();
         let r = self
             .engine
-            .pay_plate(t2dt(t), plate, PayType::WeChat, "微信公众号".into());
+            .pay_plate(t2dt(t), &plate, PayType::WeChat, "微信公众号".into());
         if let Ok(ERe::Paid { received, .. }) = r
             && t >= self.warm
         {
@@ -284,18 +284,18 @@ impl Sim<'_> {
     /// The barrier opens for driver `d` (`staff`: an attendant releases a
     /// car the control list held); an overstay is paid there first.
     pub(super) fn leave(&mut self, t: SimTime, d: DriverId, staff: bool) {
-        let plate = &self.drivers[d.0 as usize].plate;
+        let plate = d.plate();
         let now = t2dt(t);
-        let mut r = self.engine.exit_plate(now, plate, staff);
+        let mut r = self.engine.exit_plate(now, &plate, staff);
         if let Ok(ERe::PaymentDue { .. }) = r {
             if let Ok(ERe::Paid { received, .. }) =
                 self.engine
-                    .pay_plate(now, plate, PayType::Cash, "线下缴费".into())
+                    .pay_plate(now, &plate, PayType::Cash, "线下缴费".into())
                 && t >= self.warm
             {
                 self.counts.revenue += received.0;
             }
-            r = self.engine.exit_plate(now, plate, staff);
+            r = self.engine.exit_plate(now, &plate, staff);
         }
         match r {
             Ok(ERe::Exited { .. }) => {
@@ -321,7 +321,7 @@ impl Sim<'_> {
         self.control_pushes += 1;
         let sheet = BlackWhiteGraySheet {
             begin_date: None,
-            car_info: car(&self.drivers[d.0 as usize].plate),
+            car_info: car(&d.plate()),
             end_date: t2dt(SimTime(t.0 + 7 * SimTime::MS_PER_DAY)),
             id: format!("{:032x}", 0xC0000 + self.control_pushes),
             park_code: PARK_CODE.into(),
