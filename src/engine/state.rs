@@ -17,7 +17,7 @@ use crate::proto::messages::{
     ControlListDownlink, CouponDownlink, CouponReply, DiscountRecord, IdReply, ParkCarInfo,
     ParkChargeInfo, ParkRecordInfo, ParkSpaceInfo, PrioritySwitch,
 };
-use crate::proto::time::{DateTime, days_from_civil};
+use crate::proto::time::DateTime;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
@@ -30,16 +30,13 @@ mod vehicles;
 /// the state jumps to the scheduled one (one 7001 at most) \[s\].
 const MAX_REPLAY_SECS: i64 = 366 * 86_400;
 
-fn time_range() -> (i64, i64) {
-    (
-        days_from_civil(0, 1, 1) * 86_400,
-        days_from_civil(9999, 12, 31) * 86_400 + 86_399,
-    )
-}
+/// The times the standard's `yyyy-MM-dd HH:mm:ss` can write: 0000-01-01
+/// 00:00:00 and 9999-12-31 23:59:59 \[s since 1970\] (checked against
+/// `days_from_civil` in the tests).
+const TIME_RANGE: (i64, i64) = (-62_167_219_200, 253_402_300_799);
 
 fn in_range(t: DateTime) -> bool {
-    let (lo, hi) = time_range();
-    (lo..=hi).contains(&t.0)
+    (TIME_RANGE.0..=TIME_RANGE.1).contains(&t.0)
 }
 
 fn add(a: Amount, b: Amount) -> Amount {
@@ -740,6 +737,7 @@ impl Engine {
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::proto::time::days_from_civil;
 
     #[test]
     fn ids_are_32_hex_and_seeded() {
@@ -758,6 +756,11 @@ mod test {
 
     #[test]
     fn time_range_is_years_0_to_9999() {
+        assert_eq!(TIME_RANGE.0, days_from_civil(0, 1, 1) * 86_400);
+        assert_eq!(
+            TIME_RANGE.1,
+            days_from_civil(9999, 12, 31) * 86_400 + 86_399
+        );
         assert!(in_range(DateTime::parse("0000-01-01 00:00:00").unwrap()));
         assert!(in_range(DateTime::parse("9999-12-31 23:59:59").unwrap()));
         assert!(!in_range(DateTime(i64::MAX)));

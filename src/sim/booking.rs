@@ -16,7 +16,6 @@
 
 use super::demand::{BookerPlan, DriverId};
 use super::kernel::SimTime;
-use std::collections::BTreeMap;
 
 /// Where a booking is, as the platform sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,13 +137,14 @@ impl Window {
 /// each instant, as a step function (`+1` where a window starts, `−1` where
 /// it ends). Steps before the `floor` are folded into `base`, so the work
 /// per query is proportional to the bookings still ahead. Deterministic:
-/// a `BTreeMap` keyed by time.
+/// a `Vec` of `(time, change)` sorted by time, one entry per time (a few
+/// hundred entries: a scan of contiguous memory beats a tree's pointers).
 #[derive(Debug, Clone)]
 pub struct Inventory {
     cap: u32,
     floor: SimTime,
     base: i64,
-    steps: BTreeMap<SimTime, i64>,
+    steps: Vec<(SimTime, i64)>,
 }
 
 impl Inventory {
@@ -154,7 +154,7 @@ impl Inventory {
             cap,
             floor: SimTime(0),
             base: 0,
-            steps: BTreeMap::new(),
+            steps: Vec::new(),
         }
     }
 
@@ -163,32 +163,35 @@ impl Inventory {
             self.base += d;
             return;
         }
-        let e = self.steps.entry(t).or_insert(0);
-        *e += d;
-        if *e == 0 {
-            self.steps.remove(&t);
+        let at = self.steps.partition_point(|&(x, _)| x < t);
+        match self.steps.get_mut(at) {
+            Some((x, e)) if *x == t => {
+                *e += d;
+                if *e == 0 {
+                    self.steps.remove(at);
+                }
+            }
+            _ if d != 0 => self.steps.insert(at, (t, d)),
+            _ => {}
         }
     }
 
-    /// Folds the steps before `now` into the base count. O(k log n) for the
-    /// k steps passed.
+    /// Folds the steps before `now` into the base count. O(n) for n steps
+    /// held.
     pub fn advance(&mut self, now: SimTime) {
         if now <= self.floor {
             return;
         }
-        while let Some((&t, &d)) = self.steps.first_key_value() {
-            if t >= now {
-                break;
-            }
-            self.base += d;
-            self.steps.remove(&t);
-        }
+        let k = self.steps.partition_point(|&(t, _)| t < now);
+        self.base += self.steps[..k].iter().map(|(_, d)| d).sum::<i64>();
+        self.steps.drain(..k);
         self.floor = now;
     }
 
     /// Bookings held at instant `t` (`t` at or after the floor).
     pub fn held_at(&self, t: SimTime) -> i64 {
-        self.base + self.steps.range(..=t).map(|(_, d)| d).sum::<i64>()
+        let k = self.steps.partition_point(|&(x, _)| x <= t);
+        self.base + self.steps[..k].iter().map(|(_, d)| d).sum::<i64>()
     }
 
     /// Fewer than `cap` bookings are held at every instant of `w`.
@@ -201,7 +204,9 @@ impl Inventory {
         if held >= cap {
             return false;
         }
-        for (_, d) in self.steps.range(SimTime(w.from.0 + 1)..w.to) {
+        let from = self.steps.partition_point(|&(x, _)| x <= w.from);
+        let to = self.steps.partition_point(|&(x, _)| x < w.to);
+        for (_, d) in &self.steps[from..to.max(from)] {
             held += d;
             if held >= cap {
                 return false;

@@ -113,6 +113,8 @@ pub struct EventQueue<E> {
     deferred: BTreeMap<i64, Vec<Entry<E>>>,
     /// Start of the first deferred bucket's hour [ms]; `i64::MAX` if none.
     next_bucket_at: i64,
+    /// Emptied buffers, reused for new buckets.
+    spare: Vec<Vec<Entry<E>>>,
     /// Hours up to this index are released (their events go to the heap).
     released: i64,
     deferred_len: usize,
@@ -134,6 +136,7 @@ impl<E> EventQueue<E> {
             ripe: VecDeque::new(),
             deferred: BTreeMap::new(),
             next_bucket_at: i64::MAX,
+            spare: Vec::new(),
             released: 0,
             deferred_len: 0,
             seq: 0,
@@ -167,7 +170,11 @@ impl<E> EventQueue<E> {
             Some(last) if at < last.at => {
                 let hour = at.0.div_euclid(BUCKET_MS);
                 if hour > self.released {
-                    self.deferred.entry(hour).or_default().push(e);
+                    let spare = &mut self.spare;
+                    self.deferred
+                        .entry(hour)
+                        .or_insert_with(|| spare.pop().unwrap_or_default())
+                        .push(e);
                     self.deferred_len += 1;
                     self.next_bucket_at = self.next_bucket_at.min(hour * BUCKET_MS);
                 } else {
@@ -219,7 +226,8 @@ impl<E> EventQueue<E> {
             self.released = self.released.max(hour);
             bucket.sort_unstable_by_key(|e| (e.at, e.seq));
             if self.ripe.is_empty() {
-                self.ripe = bucket.into();
+                let done = std::mem::replace(&mut self.ripe, bucket.into());
+                self.spare.push(done.into());
             } else {
                 // Left over from an earlier hour (only when that hour's
                 // events were overtaken, which ordering forbids): merge.
