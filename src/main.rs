@@ -14,6 +14,9 @@ macro_rules! println {
 
 mod cli;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn out_line(args: std::fmt::Arguments) {
     use std::io::Write;
     let mut o = std::io::stdout().lock();
