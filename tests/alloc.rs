@@ -67,7 +67,7 @@ fn allocations_per_event_stay_low() {
             MONTH,
             &["network.frames=false"],
             3,
-            3.5,
+            2.5,
         ),
         ("month, frames on", MONTH, &[], 2, 13.0),
         (
@@ -75,7 +75,7 @@ fn allocations_per_event_stay_low() {
             DEFAULT,
             &["network.frames=false"],
             2,
-            6.0,
+            5.0,
         ),
         ("hospital, frames on", DEFAULT, &[], 1, 13.0),
     ];
