@@ -256,6 +256,21 @@ impl<E> EventQueue<E> {
         self.next().map(|((t, _), _)| t)
     }
 
+    /// `(time, sequence)` of the next event, if any: its place in the
+    /// order.
+    pub fn peek_key(&mut self) -> Option<(SimTime, u64)> {
+        self.next().map(|(k, _)| k)
+    }
+
+    /// The sequence number an event scheduled now would get, taken as if
+    /// one were: a caller that keeps a recurring event outside the queue
+    /// (the minute samples) orders it against the queue's events by
+    /// `(time, this number)`, exactly where the queue would have put it.
+    pub fn take_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq - 1
+    }
+
     pub fn len(&self) -> usize {
         self.heap.len() + self.run.len() + self.ripe.len() + self.deferred_len
     }
@@ -340,6 +355,37 @@ mod test {
             expect.extend(pending);
             assert_eq!(out, expect, "round {round}");
         }
+    }
+
+    /// An event kept outside the queue with a taken sequence number sorts
+    /// exactly where the queue would have put it.
+    #[test]
+    fn a_taken_sequence_orders_like_a_scheduled_event() {
+        let mut a = EventQueue::new();
+        let mut b = EventQueue::new();
+        a.schedule(SimTime(5), "x");
+        b.schedule(SimTime(5), "x");
+        a.schedule(SimTime(5), "outside");
+        let kept = (SimTime(5), b.take_seq());
+        a.schedule(SimTime(5), "y");
+        b.schedule(SimTime(5), "y");
+        let (mut order_a, mut order_b) = (Vec::new(), Vec::new());
+        while let Some((_, e)) = a.pop() {
+            order_a.push(e);
+        }
+        let mut kept = Some(kept);
+        loop {
+            match (kept, b.peek_key()) {
+                (Some(k), next) if next.is_none_or(|n| k < n) => {
+                    order_b.push("outside");
+                    kept = None;
+                }
+                (_, Some(_)) => order_b.push(b.pop().unwrap().1),
+                _ => break,
+            }
+        }
+        assert_eq!(order_a, order_b);
+        assert_eq!(order_b, ["x", "outside", "y"]);
     }
 
     #[test]

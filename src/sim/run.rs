@@ -143,7 +143,6 @@ pub(super) enum Ev {
     OutageStart,
     OutageEnd,
     Backlog,
-    Sample,
 }
 
 /// Which population a driver belongs to when they come.
@@ -351,6 +350,8 @@ pub(super) struct Sim<'a> {
     /// Gates, stays, exits.
     service_rng: StdRng,
     pub(super) q: EventQueue<Ev>,
+    /// The next minute sample: its time and its place in the event order.
+    next_sample: Option<(SimTime, u64)>,
     pub(super) engine: Engine,
     pub(super) platform: Platform,
     drivers: Vec<Driver>,
@@ -422,6 +423,7 @@ impl<'a> Sim<'a> {
             opts,
             service_rng: StdRng::seed_from_u64(scn.seed ^ 0x7365_7276_6963_6521),
             q: EventQueue::new(),
+            next_sample: None,
             engine,
             platform,
             present: vec![None; drivers.len()],
@@ -551,7 +553,7 @@ impl<'a> Sim<'a> {
                 }
             }
         }
-        self.q.schedule(SimTime(0), Ev::Sample);
+        self.next_sample = Some((SimTime(0), self.q.take_seq()));
         self.arm_timer();
         // Log in and describe the garage first.
         self.garage_login(SimTime(0));
@@ -564,7 +566,21 @@ impl<'a> Sim<'a> {
     }
 
     fn main_loop(&mut self) {
-        while let Some((t, ev)) = self.q.pop() {
+        loop {
+            // The minute sample is an event kept beside the queue, ordered
+            // against it by the sequence number it took.
+            let sample_first = match (self.next_sample, self.q.peek_key()) {
+                (Some(s), Some(k)) => s < k,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            let (t, ev) = match (sample_first, self.next_sample) {
+                (true, Some((t, _))) => (t, None),
+                _ => match self.q.pop() {
+                    Some((t, ev)) => (t, Some(ev)),
+                    None => break,
+                },
+            };
             if t >= self.end {
                 break;
             }
@@ -574,7 +590,13 @@ impl<'a> Sim<'a> {
             self.counts.events += 1;
             let (inside, holds) = self.engine.occupancy();
             self.integrals.observe(t, inside, holds);
-            self.event(t, ev);
+            match ev {
+                Some(ev) => self.event(t, ev),
+                None => {
+                    self.sample(t);
+                    self.next_sample = Some((SimTime(t.0 + 60_000), self.q.take_seq()));
+                }
+            }
         }
         let (inside, holds) = self.engine.occupancy();
         self.integrals.observe(self.end, inside, holds);
@@ -651,11 +673,6 @@ impl<'a> Sim<'a> {
             Ev::OutageEnd => self.outage_end(t),
             Ev::Backlog => {
                 self.link.backlog_tick(&mut self.q, t);
-                return;
-            }
-            Ev::Sample => {
-                self.sample(t);
-                self.q.schedule(SimTime(t.0 + 60_000), Ev::Sample);
                 return;
             }
         }
