@@ -166,6 +166,9 @@ pub struct Engine {
     fees: FeeTable,
     now: DateTime,
     sched_cursor: DateTime,
+    /// `cfg.schedule.next_boundary(sched_cursor)`, kept with the cursor
+    /// (see [`Engine::set_cursor`]).
+    next_switch: Option<(DateTime, bool)>,
     next_id: u64,
     priority_on: bool,
     lanes: Vec<Lane>,
@@ -231,6 +234,7 @@ impl Engine {
             fees: cfg.tariff.table(),
             now: start,
             sched_cursor: start,
+            next_switch: cfg.schedule.next_boundary(start),
             next_id: 1,
             priority_on,
             lanes,
@@ -519,11 +523,7 @@ impl Engine {
     /// those applied on time calls [`Command::Tick`] then. O(1).
     pub fn next_timer(&self) -> Option<DateTime> {
         let exp = self.expiries.first().map(|(t, _)| *t);
-        let bnd = self
-            .cfg
-            .schedule
-            .next_boundary(self.sched_cursor)
-            .map(|(t, _)| t);
+        let bnd = self.next_switch.map(|(t, _)| t);
         match (exp, bnd) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -590,11 +590,7 @@ impl Engine {
     fn advance(&mut self, now: DateTime) {
         loop {
             let exp = self.expiries.first().filter(|(t, _)| *t <= now).cloned();
-            let bnd = self
-                .cfg
-                .schedule
-                .next_boundary(self.sched_cursor)
-                .filter(|(t, _)| *t <= now);
+            let bnd = self.next_switch.filter(|(t, _)| *t <= now);
             let expiry_first = match (&exp, &bnd) {
                 (None, None) => break,
                 (Some(_), None) => true,
@@ -614,20 +610,32 @@ impl Engine {
                 // Long gap: jump, reporting at most one switch.
                 let before_exp = exp.map_or(i64::MAX, |(t, _)| t.0 - 1);
                 let j = DateTime(limit.min(before_exp).max(tb.0));
-                self.sched_cursor = j;
+                self.set_cursor(j);
                 let on = self.cfg.schedule.on_at(j);
                 if on != self.priority_on {
                     self.switch_priority(j, on, false, None);
                 }
             } else {
-                self.sched_cursor = tb;
+                self.set_cursor(tb);
                 if on != self.priority_on {
                     self.switch_priority(tb, on, false, None);
                 }
             }
         }
         if now > self.sched_cursor {
-            self.sched_cursor = now;
+            self.set_cursor(now);
+        }
+    }
+
+    /// Moves the schedule cursor forward to `t`. The next boundary after
+    /// the old cursor is still the next after `t` while `t` is before it
+    /// (no boundary lies between), so it is computed again only once `t`
+    /// reaches it.
+    fn set_cursor(&mut self, t: DateTime) {
+        debug_assert!(t >= self.sched_cursor);
+        self.sched_cursor = t;
+        if self.next_switch.is_some_and(|(at, _)| at <= t) {
+            self.next_switch = self.cfg.schedule.next_boundary(t);
         }
     }
 
