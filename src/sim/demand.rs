@@ -188,12 +188,12 @@ impl Demand {
     /// Every driver who means to come before `end`, in that order. Plates
     /// are numbered in draw order.
     pub fn draw(&self, rng: &mut StdRng, end: SimTime) -> Vec<Driver> {
-        let mut out = Vec::new();
         let lmax = self.max_rate();
         if lmax <= 0.0 {
-            return out;
+            return Vec::new();
         }
         let end_h = end.0 as f64 / 3_600_000.0;
+        let mut out = Vec::with_capacity(self.room_for(end_h));
         let mut t = 0.0f64; // hours
         loop {
             let u: f64 = rng.random();
@@ -222,6 +222,15 @@ impl Demand {
             out.push(Driver { at, visit });
         }
         out
+    }
+
+    /// Room for the drivers of `end_h` hours: the expected count and four
+    /// standard deviations (Poisson), so the drawn `Vec` is not grown and
+    /// copied again and again. Only capacity: the draw is the same.
+    fn room_for(&self, end_h: f64) -> usize {
+        let hours = end_h.ceil().clamp(0.0, 24.0 * 3_700.0) as i64;
+        let mean: f64 = (0..hours).map(|h| self.rate(SimTime(h * 3_600_000))).sum();
+        (mean + 4.0 * mean.sqrt() + 16.0).min(50_000_000.0) as usize
     }
 
     fn plan_booker(&self, rng: &mut StdRng, booked: SimTime) -> BookerPlan {
