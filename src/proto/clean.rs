@@ -76,17 +76,12 @@ impl<'a> Cur<'a> {
             return None;
         }
         let start = self.i;
-        loop {
-            match self.peek()? {
-                b'"' => {
-                    let s = &self.b[start..self.i];
-                    self.i += 1;
-                    return Some(s);
-                }
-                b'\\' | 0..=0x1F => return None,
-                _ => self.i += 1,
-            }
+        let end = start + super::direct::plain_len(&self.b[start..]);
+        if self.b.get(end) != Some(&b'"') {
+            return None; // an escape, a control character or the end
         }
+        self.i = end + 1;
+        Some(&self.b[start..end])
     }
 
     /// A JSON number's text (grammar checked).

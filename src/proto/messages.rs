@@ -641,6 +641,9 @@ macro_rules! message_enum {
 
             /// Appends the `data` array, canonical (keys sorted, compact).
             pub fn write_data_json(&self, out: &mut Vec<u8>) {
+                if $name::write_direct(self, out) {
+                    return;
+                }
                 let start = out.len();
                 let r = match self {
                     $($name::$variant(v) => serde_json::to_writer(&mut *out, v)),*
@@ -657,6 +660,10 @@ macro_rules! message_enum {
             /// `schema::clean_items`): it then gives what the checked path
             /// gives.
             pub fn from_data_slice(cmd: Command, data: &[u8]) -> Result<$name, serde_json::Error> {
+                // The hot items by hand when the bytes allow (the same value).
+                if let Some(m) = $name::read_direct(cmd, data) {
+                    return Ok(m);
+                }
                 Ok(match cmd {
                     $(Command::$variant => $name::$variant(serde_json::from_slice(data)?)),*
                 })
@@ -664,6 +671,10 @@ macro_rules! message_enum {
 
             /// The `data` array, canonical (keys sorted, compact).
             pub fn data_json(&self) -> Vec<u8> {
+                let mut out = Vec::new();
+                if $name::write_direct(self, &mut out) {
+                    return out;
+                }
                 // Serializing these types cannot fail (string keys, finite
                 // numbers); an empty array is the harmless fallback.
                 match self {
@@ -683,6 +694,24 @@ macro_rules! message_enum {
             }
         }
     };
+}
+
+impl Request {
+    fn read_direct(cmd: Command, data: &[u8]) -> Option<Request> {
+        super::direct::read_request(cmd, data)
+    }
+    fn write_direct(&self, out: &mut Vec<u8>) -> bool {
+        super::direct::write_request(self, out)
+    }
+}
+
+impl Reply {
+    fn read_direct(cmd: Command, data: &[u8]) -> Option<Reply> {
+        super::direct::read_reply(cmd, data)
+    }
+    fn write_direct(&self, out: &mut Vec<u8>) -> bool {
+        super::direct::write_reply(self, out)
+    }
 }
 
 message_enum! {
