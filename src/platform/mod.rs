@@ -98,6 +98,30 @@ pub struct HttpReply {
     pub body: Vec<u8>,
 }
 
+/// A reply's `data` array: its canonical bytes, or a typed reply still to
+/// be written (straight into the frame).
+enum Data {
+    Bytes(Vec<u8>),
+    Typed(Reply),
+}
+
+impl Data {
+    /// Appends the canonical array.
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Data::Bytes(b) => out.extend_from_slice(b),
+            Data::Typed(r) => r.write_data_json(out),
+        }
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Data::Bytes(b) => b,
+            Data::Typed(r) => r.data_json(),
+        }
+    }
+}
+
 /// Whether the caller may use business interfaces.
 #[derive(Debug, Clone, Copy)]
 enum Session {
@@ -412,12 +436,16 @@ impl Platform {
             ),
             Err(d) => self.refuse(&d),
         };
-        let body = envelope::reply_body(result, result.message(), now, &data);
-        Some(envelope::frame_bytes(
+        // The reply frame in one buffer, its data written in place.
+        let mut out = envelope::reply_frame_begin();
+        data.write(&mut out);
+        Some(envelope::reply_frame_end(
+            out,
+            result,
+            result.message(),
+            now,
             command,
             packet_no,
-            Direction::Reply,
-            &body,
         ))
     }
 
@@ -504,7 +532,7 @@ impl Platform {
         (
             HttpReply {
                 status,
-                body: envelope::reply_body(result, result.message(), now, &data),
+                body: envelope::reply_body(result, result.message(), now, &data.into_bytes()),
             },
             user,
         )
@@ -512,18 +540,18 @@ impl Platform {
 
     /// The answer to a request envelope that was not accepted: its general
     /// code (table 43), with per-item codes where items were at fault.
-    fn refuse(&mut self, d: &Decoded) -> (ResultCode, Vec<u8>) {
+    fn refuse(&mut self, d: &Decoded) -> (ResultCode, Data) {
         let code = match d.command {
             None => ResultCode::Format,
             Some(_) if d.result != ResultCode::Ok => {
                 self.reject(d.result.code());
-                return (d.result, self.item_codes(d));
+                return (d.result, Data::Bytes(self.item_codes(d)));
             }
             // Accepted, yet the items did not read as the interface's type.
             Some(_) => ResultCode::Parameter,
         };
         self.reject(code.code());
-        (code, b"[]".to_vec())
+        (code, Data::Bytes(b"[]".to_vec()))
     }
 
     /// The reply to an accepted, typed request.
@@ -535,7 +563,7 @@ impl Platform {
         session: Session,
         transport: Transport,
         user: Option<&str>,
-    ) -> (ResultCode, Vec<u8>) {
+    ) -> (ResultCode, Data) {
         let cmd = req.command();
         if let Session::Closed(why) = session
             && cmd != Command::LoginTcp
@@ -547,7 +575,7 @@ impl Platform {
             };
             return (
                 ResultCode::Ok,
-                crate::proto::sign::canonical(&serde_json::json!([item])),
+                Data::Bytes(crate::proto::sign::canonical(&serde_json::json!([item]))),
             );
         }
         let wrong_transport = match transport {
@@ -562,7 +590,7 @@ impl Platform {
         };
         if wrong_transport {
             self.reject(ResultCode::Format.code());
-            return (ResultCode::Format, b"[]".to_vec());
+            return (ResultCode::Format, Data::Bytes(b"[]".to_vec()));
         }
         if cmd.is_auth() || cmd == Command::LoginTcp {
             // A login carries exactly one item: one connection or token,
@@ -610,7 +638,7 @@ impl Platform {
         }
         self.stats.frames_verified += 1;
         let reply = self.record(req, timestamp, now, user);
-        (ResultCode::Ok, reply.data_json())
+        (ResultCode::Ok, Data::Typed(reply))
     }
 
     /// A refusal with `n` items each carrying `code` and `msg`.
@@ -620,12 +648,14 @@ impl Platform {
         code: BizCode,
         msg: String,
         n: usize,
-    ) -> (ResultCode, Vec<u8>) {
+    ) -> (ResultCode, Data) {
         self.reject(code.code());
         let item = serde_json::json!({"code": code.code(), "message": msg});
         (
             result,
-            crate::proto::sign::canonical(&serde_json::Value::Array(vec![item; n])),
+            Data::Bytes(crate::proto::sign::canonical(&serde_json::Value::Array(
+                vec![item; n],
+            ))),
         )
     }
 
@@ -649,11 +679,12 @@ impl Platform {
         let ok = || Some("成功".to_string());
         let dup = &mut self.stats.duplicates;
         let l = &mut self.ledger;
-        fn put<T>(map: &mut BTreeMap<String, T>, id: &str, v: T, dup: &mut u64) {
-            if map.contains_key(id) {
-                *dup += 1;
-            } else {
-                map.insert(id.to_string(), v);
+        fn put<T>(map: &mut BTreeMap<String, T>, id: String, v: T, dup: &mut u64) {
+            match map.entry(id) {
+                std::collections::btree_map::Entry::Occupied(_) => *dup += 1,
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(v);
+                }
             }
         }
         match req {
@@ -823,10 +854,10 @@ impl Platform {
                 Reply::SpaceCount(r)
             }
             Request::Entry(items) => Reply::Entry(id_replies(items, |i| {
-                put(&mut l.entries, &i.id.clone(), i, dup)
+                put(&mut l.entries, i.id.clone(), i, dup)
             })),
             Request::Exit(items) => Reply::Exit(id_replies(items, |i| {
-                put(&mut l.exits, &i.id.clone(), i, dup)
+                put(&mut l.exits, i.id.clone(), i, dup)
             })),
             Request::Correction(items) => Reply::Correction(id_replies(items, |i| {
                 l.corrections.insert(i.id.clone(), i);
@@ -836,7 +867,7 @@ impl Platform {
                     .into_iter()
                     .map(|i| {
                         let id = i.id.clone();
-                        put(&mut l.charges, &id, i, dup);
+                        put(&mut l.charges, id.clone(), i, dup);
                         IdReply {
                             code: 0,
                             id: Some(id),
@@ -850,7 +881,7 @@ impl Platform {
                     .into_iter()
                     .map(|i| {
                         let id = i.id.clone();
-                        put(&mut l.priority_switches, &id, i, dup);
+                        put(&mut l.priority_switches, id.clone(), i, dup);
                         IdReply {
                             code: 0,
                             id: Some(id),

@@ -93,12 +93,41 @@ fn push_int(out: &mut Vec<u8>, n: i64) {
 /// A reply as one SZTC frame (`packet_no` is the request's), written in
 /// one buffer like [`request_frame`].
 pub fn reply_frame(rep: &Reply, result: ResultCode, packet_no: u32, timestamp: i64) -> Vec<u8> {
+    let mut out = reply_frame_begin();
+    rep.write_data_json(&mut out);
+    reply_frame_end(
+        out,
+        result,
+        result.message(),
+        timestamp,
+        rep.command().code(),
+        packet_no,
+    )
+}
+
+/// The start of a reply frame written in one buffer: room for the header,
+/// then `{"data":`. Append the canonical `data` array, then call
+/// [`reply_frame_end`]; the bytes equal [`frame_bytes`] of
+/// [`reply_body`].
+pub fn reply_frame_begin() -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     out.resize(field::HEADER_LEN, 0);
     out.extend_from_slice(b"{\"data\":");
-    rep.write_data_json(&mut out);
-    reply_tail(&mut out, result, result.message(), timestamp);
-    finish_frame(out, rep.command().code(), packet_no, Direction::Reply)
+    out
+}
+
+/// The rest of a reply frame begun with [`reply_frame_begin`] (whose
+/// `data` array has been appended): code, message, timestamp, header, CRC.
+pub fn reply_frame_end(
+    mut out: Vec<u8>,
+    result: ResultCode,
+    message: &str,
+    timestamp: i64,
+    command: u16,
+    packet_no: u32,
+) -> Vec<u8> {
+    reply_tail(&mut out, result, message, timestamp);
+    finish_frame(out, command, packet_no, Direction::Reply)
 }
 
 /// The reply envelope after `data`: code, message, timestamp.
