@@ -191,7 +191,9 @@ pub struct PlatformStats {
 pub struct Platform {
     cfg: PlatformConfig,
     decoder: FrameDecoder,
-    logged_in: Option<String>,
+    /// The account logged in on this connection (shared, not copied, with
+    /// each call that acts for it).
+    logged_in: Option<std::sync::Arc<str>>,
     next_packet: u32,
     pending: BTreeMap<u32, Command>,
     tokens: TokenStore,
@@ -528,7 +530,7 @@ impl Platform {
         };
         let status = if closed { 401 } else { 200 };
         // A login acts for the user it logged in.
-        let user = self.logged_in.take().or(token_user);
+        let user = self.logged_in.take().map(|u| u.to_string()).or(token_user);
         (
             HttpReply {
                 status,
@@ -693,7 +695,7 @@ impl Platform {
                 let mut code = BizCode::Ok;
                 for it in &items {
                     if self.account_ok(&it.user_id, &it.password) {
-                        self.logged_in = Some(it.user_id.clone());
+                        self.logged_in = Some(it.user_id.as_str().into());
                     } else {
                         self.logged_in = None;
                         code = BizCode::BadCredentials;
@@ -709,7 +711,7 @@ impl Platform {
                     .iter()
                     .map(|it| {
                         if self.account_ok(&it.user_id, &it.password) {
-                            self.logged_in = Some(it.user_id.clone());
+                            self.logged_in = Some(it.user_id.as_str().into());
                             let t = self.tokens.issue(&it.user_id, now);
                             LoginReply {
                                 access_token: t.access_token,

@@ -257,10 +257,11 @@ impl<T: Val> Val for Option<T> {
 impl<T: Val> Val for Vec<T> {
     fn read(r: &mut Rd) -> Option<Self> {
         r.need(b'[')?;
-        let mut v = Vec::new();
         if r.eat(b']') {
-            return Some(v);
+            return Some(Vec::new());
         }
+        // Most arrays hold one item (a report, a reply).
+        let mut v = Vec::with_capacity(1);
         loop {
             v.push(T::read(r)?);
             if r.eat(b',') {

@@ -25,10 +25,9 @@ pub fn request_body(data_json: &[u8], timestamp: i64, algo: SignAlgo) -> Vec<u8>
 /// The request envelope after `data` (which stands in `out` from
 /// `data_start`): its sign, the timestamp, the closing brace.
 fn request_tail(out: &mut Vec<u8>, data_start: usize, timestamp: i64, algo: SignAlgo) {
-    let mut sign = Vec::with_capacity(40);
-    sign::digest_hex_into(algo, &out[data_start..], &mut sign);
+    let sign = sign::digest_hex_array(algo, &out[data_start..]);
     out.extend_from_slice(b",\"sign\":\"");
-    out.extend_from_slice(&sign);
+    out.extend_from_slice(sign.as_slice());
     out.extend_from_slice(b"\",\"timestamp\":");
     push_int(out, timestamp);
     out.push(b'}');
