@@ -1,4 +1,5 @@
-//! The hand reader and writer of the hot items (`proto::direct`) against
+//! The hand reader and writer of the hot items (`proto::direct`: 5003–5006,
+//! 5008, 7001, 6001, 6002 and the replies to these and to 4001, 4002) against
 //! serde_json, the reference:
 //! - writing: the same bytes as `serde_json::to_vec` for every generated
 //!   value (strings with escapes and CJK, amounts of any scale and sign,
@@ -155,9 +156,50 @@ fn space() -> impl Strategy<Value = ParkSpaceInfo> {
     )
 }
 
+fn switch() -> impl Strategy<Value = PrioritySwitch> {
+    (text(), int(), text(), opt_text(), datetime()).prop_map(
+        |(id, operate_type, park_code, remark, time)| PrioritySwitch {
+            id,
+            operate_type,
+            park_code,
+            remark,
+            time,
+        },
+    )
+}
+
+fn book() -> impl Strategy<Value = BookRequest> {
+    (text(), datetime(), car(), int(), int(), datetime(), text()).prop_map(
+        |(book_code, book_time, car_info, obligat_time, operate_type, over_time, park_code)| {
+            BookRequest {
+                book_code,
+                book_time,
+                car_info,
+                obligat_time,
+                operate_type,
+                over_time,
+                park_code,
+            }
+        },
+    )
+}
+
+fn confirm() -> impl Strategy<Value = BookConfirmRequest> {
+    (text(), int(), text()).prop_map(
+        |(book_code, confirm_status, park_code)| BookConfirmRequest {
+            book_code,
+            confirm_status,
+            park_code,
+        },
+    )
+}
+
 fn request() -> impl Strategy<Value = Request> {
     let n = 1..3;
     prop_oneof![
+        proptest::collection::vec(switch(), n.clone()).prop_map(Request::PrioritySwitch),
+        proptest::collection::vec(book(), n.clone()).prop_map(Request::Book),
+        proptest::collection::vec(confirm(), n.clone()).prop_map(Request::BookConfirm),
         proptest::collection::vec(space(), n.clone()).prop_map(Request::SpaceCount),
         proptest::collection::vec(record(), n.clone()).prop_map(Request::Entry),
         proptest::collection::vec(record(), n.clone()).prop_map(Request::Exit),
@@ -187,7 +229,58 @@ fn reply() -> impl Strategy<Value = Reply> {
         proptest::collection::vec(id_reply(), n.clone()).prop_map(Reply::Entry),
         proptest::collection::vec(id_reply(), n.clone()).prop_map(Reply::Exit),
         proptest::collection::vec(id_reply(), n.clone()).prop_map(Reply::Correction),
-        proptest::collection::vec(id_reply(), n).prop_map(Reply::Charge),
+        proptest::collection::vec(id_reply(), n.clone()).prop_map(Reply::Charge),
+        proptest::collection::vec(id_reply(), n.clone()).prop_map(Reply::PrioritySwitch),
+        proptest::collection::vec(id_reply(), n.clone()).prop_map(Reply::ControlList),
+        proptest::collection::vec(
+            (
+                opt_text(),
+                text(),
+                int(),
+                text(),
+                proptest::option::of(int()),
+                opt_text()
+            )
+                .prop_map(
+                    |(
+                        bluetooth_address,
+                        book_code,
+                        code,
+                        message,
+                        rest_reserved_stalls,
+                        stall_no,
+                    )| {
+                        BookReply {
+                            bluetooth_address,
+                            book_code,
+                            code,
+                            message,
+                            rest_reserved_stalls,
+                            stall_no,
+                        }
+                    }
+                ),
+            n.clone()
+        )
+        .prop_map(Reply::Book),
+        proptest::collection::vec(
+            (text(), int(), text()).prop_map(|(book_code, code, message)| BookConfirmReply {
+                book_code,
+                code,
+                message,
+            }),
+            n.clone()
+        )
+        .prop_map(Reply::BookConfirm),
+        proptest::collection::vec(
+            (int(), text(), opt_text()).prop_map(|(code, coupon_no, message)| CouponReply {
+                code,
+                coupon_no,
+                message,
+            }),
+            n
+        )
+        .prop_map(Reply::Coupon),
     ]
 }
 
@@ -201,6 +294,9 @@ fn serde_request(r: &Request) -> Vec<u8> {
         Request::SpaceCount(v) => serde_bytes(v),
         Request::Entry(v) | Request::Exit(v) | Request::Correction(v) => serde_bytes(v),
         Request::Charge(v) => serde_bytes(v),
+        Request::PrioritySwitch(v) => serde_bytes(v),
+        Request::Book(v) => serde_bytes(v),
+        Request::BookConfirm(v) => serde_bytes(v),
         _ => unreachable!(),
     }
 }
@@ -208,9 +304,15 @@ fn serde_request(r: &Request) -> Vec<u8> {
 fn serde_reply(r: &Reply) -> Vec<u8> {
     match r {
         Reply::SpaceCount(v) => serde_bytes(v),
-        Reply::Entry(v) | Reply::Exit(v) | Reply::Correction(v) | Reply::Charge(v) => {
-            serde_bytes(v)
-        }
+        Reply::Entry(v)
+        | Reply::Exit(v)
+        | Reply::Correction(v)
+        | Reply::Charge(v)
+        | Reply::PrioritySwitch(v)
+        | Reply::ControlList(v) => serde_bytes(v),
+        Reply::Book(v) => serde_bytes(v),
+        Reply::BookConfirm(v) => serde_bytes(v),
+        Reply::Coupon(v) => serde_bytes(v),
         _ => unreachable!(),
     }
 }
@@ -223,6 +325,9 @@ fn serde_read_request(cmd: Command, data: &[u8]) -> Option<Request> {
         Command::Exit => Request::Exit(serde_json::from_slice(data).ok()?),
         Command::Correction => Request::Correction(serde_json::from_slice(data).ok()?),
         Command::Charge => Request::Charge(serde_json::from_slice(data).ok()?),
+        Command::PrioritySwitch => Request::PrioritySwitch(serde_json::from_slice(data).ok()?),
+        Command::Book => Request::Book(serde_json::from_slice(data).ok()?),
+        Command::BookConfirm => Request::BookConfirm(serde_json::from_slice(data).ok()?),
         _ => unreachable!(),
     })
 }
@@ -234,6 +339,11 @@ fn serde_read_reply(cmd: Command, data: &[u8]) -> Option<Reply> {
         Command::Exit => Reply::Exit(serde_json::from_slice(data).ok()?),
         Command::Correction => Reply::Correction(serde_json::from_slice(data).ok()?),
         Command::Charge => Reply::Charge(serde_json::from_slice(data).ok()?),
+        Command::PrioritySwitch => Reply::PrioritySwitch(serde_json::from_slice(data).ok()?),
+        Command::ControlList => Reply::ControlList(serde_json::from_slice(data).ok()?),
+        Command::Book => Reply::Book(serde_json::from_slice(data).ok()?),
+        Command::BookConfirm => Reply::BookConfirm(serde_json::from_slice(data).ok()?),
+        Command::Coupon => Reply::Coupon(serde_json::from_slice(data).ok()?),
         _ => unreachable!(),
     })
 }
@@ -458,5 +568,5 @@ fn a_typical_entry_reads_by_hand() {
         assert!(serde_read_request(Command::Entry, bad).is_some());
     }
     // Another interface: not a hot item.
-    assert_eq!(read_request(Command::Book, b"[]"), None);
+    assert_eq!(read_request(Command::Coupon, b"[]"), None);
 }

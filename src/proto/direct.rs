@@ -1,6 +1,7 @@
 //! The hot items read from and written to canonical JSON by hand, without
 //! serde: the reports a garage sends all day (5003 space counts, 5004 and
-//! 5005 records, 5008 charges) and the platform's answers to them.
+//! 5005 records, 5008 charges, 7001 switches), the bookings (6001, 6002)
+//! and the answers to all of these (and to 4001 and 4002).
 //!
 //! **Reading** ([`read_request`], [`read_reply`]) takes only the narrow
 //! form parksim and any canonical writer produce: compact, keys in byte
@@ -394,6 +395,51 @@ direct_struct!(ParkCodeReply {
     "parkCode" => park_code,
 });
 
+direct_struct!(PrioritySwitch {
+    "id" => id,
+    "operateType" => operate_type,
+    "parkCode" => park_code,
+    "remark" => remark,
+    "time" => time,
+});
+
+direct_struct!(BookRequest {
+    "bookCode" => book_code,
+    "bookTime" => book_time,
+    "carInfo" => car_info,
+    "obligatTime" => obligat_time,
+    "operateType" => operate_type,
+    "overTime" => over_time,
+    "parkCode" => park_code,
+});
+
+direct_struct!(BookReply {
+    "bluetoothAddress" => bluetooth_address,
+    "bookCode" => book_code,
+    "code" => code,
+    "message" => message,
+    "restReservedStalls" => rest_reserved_stalls,
+    "stallNo" => stall_no,
+});
+
+direct_struct!(BookConfirmRequest {
+    "bookCode" => book_code,
+    "confirmStatus" => confirm_status,
+    "parkCode" => park_code,
+});
+
+direct_struct!(BookConfirmReply {
+    "bookCode" => book_code,
+    "code" => code,
+    "message" => message,
+});
+
+direct_struct!(CouponReply {
+    "code" => code,
+    "couponNo" => coupon_no,
+    "message" => message,
+});
+
 /// A whole `data` array of `T`, nothing after it.
 fn read_all<T: Val>(data: &[u8]) -> Option<Vec<T>> {
     let mut r = Rd { b: data, i: 0 };
@@ -401,7 +447,7 @@ fn read_all<T: Val>(data: &[u8]) -> Option<Vec<T>> {
     (r.i == data.len()).then_some(v)
 }
 
-/// The `data` of a hot request (5003, 5004, 5005, 5006, 5008) read by
+/// The `data` of a hot request (5003–5006, 5008, 7001, 6001, 6002) read by
 /// hand; `None` for another interface or for bytes outside the narrow form
 /// (see the module doc: then read through serde).
 pub fn read_request(cmd: Command, data: &[u8]) -> Option<Request> {
@@ -411,6 +457,9 @@ pub fn read_request(cmd: Command, data: &[u8]) -> Option<Request> {
         Command::Exit => Request::Exit(read_all(data)?),
         Command::Correction => Request::Correction(read_all(data)?),
         Command::Charge => Request::Charge(read_all(data)?),
+        Command::PrioritySwitch => Request::PrioritySwitch(read_all(data)?),
+        Command::Book => Request::Book(read_all(data)?),
+        Command::BookConfirm => Request::BookConfirm(read_all(data)?),
         _ => return None,
     })
 }
@@ -424,6 +473,11 @@ pub fn read_reply(cmd: Command, data: &[u8]) -> Option<Reply> {
         Command::Exit => Reply::Exit(read_all(data)?),
         Command::Correction => Reply::Correction(read_all(data)?),
         Command::Charge => Reply::Charge(read_all(data)?),
+        Command::PrioritySwitch => Reply::PrioritySwitch(read_all(data)?),
+        Command::ControlList => Reply::ControlList(read_all(data)?),
+        Command::Book => Reply::Book(read_all(data)?),
+        Command::BookConfirm => Reply::BookConfirm(read_all(data)?),
+        Command::Coupon => Reply::Coupon(read_all(data)?),
         _ => return None,
     })
 }
@@ -435,6 +489,9 @@ pub fn write_request(req: &Request, out: &mut Vec<u8>) -> bool {
         Request::SpaceCount(v) => v.write(out),
         Request::Entry(v) | Request::Exit(v) | Request::Correction(v) => v.write(out),
         Request::Charge(v) => v.write(out),
+        Request::PrioritySwitch(v) => v.write(out),
+        Request::Book(v) => v.write(out),
+        Request::BookConfirm(v) => v.write(out),
         _ => return false,
     }
     true
@@ -445,7 +502,15 @@ pub fn write_request(req: &Request, out: &mut Vec<u8>) -> bool {
 pub fn write_reply(rep: &Reply, out: &mut Vec<u8>) -> bool {
     match rep {
         Reply::SpaceCount(v) => v.write(out),
-        Reply::Entry(v) | Reply::Exit(v) | Reply::Correction(v) | Reply::Charge(v) => v.write(out),
+        Reply::Entry(v)
+        | Reply::Exit(v)
+        | Reply::Correction(v)
+        | Reply::Charge(v)
+        | Reply::PrioritySwitch(v)
+        | Reply::ControlList(v) => v.write(out),
+        Reply::Book(v) => v.write(out),
+        Reply::BookConfirm(v) => v.write(out),
+        Reply::Coupon(v) => v.write(out),
         _ => return false,
     }
     true
