@@ -9,7 +9,7 @@
 //!   parksim's own canonical bytes it must answer (or it is dead weight).
 
 use parksim::proto::Command;
-use parksim::proto::direct::{read_reply, read_request};
+use parksim::proto::direct::{read_reply, read_request, write_ok_id_reply};
 use parksim::proto::messages::*;
 use parksim::proto::time::DateTime;
 use proptest::prelude::*;
@@ -549,6 +549,19 @@ proptest! {
             agrees(cmd, &m, false)?;
             prop_assert_eq!(Reply::from_data_slice(cmd, &m).ok(), serde_read_reply(cmd, &m));
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn the_platforms_ok_answer_writes_as_serde(id in text()) {
+        let mut out = b"[".to_vec();
+        write_ok_id_reply(&id, &mut out);
+        out.push(b']');
+        let typed = vec![IdReply { code: 0, id: Some(id), message: Some("成功".into()) }];
+        prop_assert_eq!(out, serde_json::to_vec(&typed).unwrap());
     }
 }
 

@@ -440,6 +440,15 @@ direct_struct!(CouponReply {
     "message" => message,
 });
 
+/// Appends `{"code":0,"id":…,"message":"成功"}`: the bytes serde_json
+/// writes for `IdReply { code: 0, id: Some(id), message: Some("成功") }`,
+/// the platform's answer to each report it records, without building one.
+pub fn write_ok_id_reply(id: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"code\":0,\"id\":");
+    write_str(id, out);
+    out.extend_from_slice(",\"message\":\"成功\"}".as_bytes());
+}
+
 /// A whole `data` array of `T`, nothing after it.
 fn read_all<T: Val>(data: &[u8]) -> Option<Vec<T>> {
     let mut r = Rd { b: data, i: 0 };
