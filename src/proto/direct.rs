@@ -151,6 +151,11 @@ trait Val: Sized {
     fn skip(&self) -> bool {
         false
     }
+    /// Steps over the value: true exactly where [`Val::read`] would give
+    /// `Some`, without building it (no allocation).
+    fn skim(r: &mut Rd) -> bool {
+        Self::read(r).is_some()
+    }
 }
 
 /// A string as serde_json writes it: raw unless it holds a character
@@ -188,6 +193,9 @@ pub(crate) fn write_int(n: i64, out: &mut Vec<u8>) {
 impl Val for String {
     fn read(r: &mut Rd) -> Option<Self> {
         r.str().map(str::to_owned)
+    }
+    fn skim(r: &mut Rd) -> bool {
+        r.str().is_some()
     }
     fn write(&self, out: &mut Vec<u8>) {
         write_str(self, out)
@@ -253,6 +261,9 @@ impl<T: Val> Val for Option<T> {
     fn skip(&self) -> bool {
         self.is_none()
     }
+    fn skim(r: &mut Rd) -> bool {
+        r.null() || T::skim(r)
+    }
 }
 
 impl<T: Val> Val for Vec<T> {
@@ -272,6 +283,23 @@ impl<T: Val> Val for Vec<T> {
             return Some(v);
         }
     }
+    fn skim(r: &mut Rd) -> bool {
+        if !r.eat(b'[') {
+            return false;
+        }
+        if r.eat(b']') {
+            return true;
+        }
+        loop {
+            if !T::skim(r) {
+                return false;
+            }
+            if r.eat(b',') {
+                continue;
+            }
+            return r.eat(b']');
+        }
+    }
     fn write(&self, out: &mut Vec<u8>) {
         out.push(b'[');
         for (i, x) in self.iter().enumerate() {
@@ -282,6 +310,16 @@ impl<T: Val> Val for Vec<T> {
         }
         out.push(b']');
     }
+}
+
+/// [`Val::skim`] for a struct's field, its type taken from the accessor.
+fn skim_field<S, T: Val>(_: fn(&S) -> &T, r: &mut Rd) -> bool {
+    T::skim(r)
+}
+
+/// Whether a struct's field may be absent (an option).
+fn may_be_absent<S, T: Val>(_: fn(&S) -> &T) -> bool {
+    T::absent().is_some()
 }
 
 /// `Val` for a struct whose fields are listed in key order (as they are
@@ -310,6 +348,27 @@ macro_rules! direct_struct {
                     return None;
                 }
                 Some($ty { $($field),* })
+            }
+            fn skim(r: &mut Rd) -> bool {
+                // `read`'s walk, each value skimmed instead of built.
+                if !r.eat(b'{') {
+                    return false;
+                }
+                let mut more = !r.eat(b'}');
+                $(
+                    if more && r.lit(concat!("\"", $key, "\":").as_bytes()) {
+                        if !skim_field(|s: &$ty| &s.$field, r) {
+                            return false;
+                        }
+                        more = r.eat(b',');
+                        if !more && !r.eat(b'}') {
+                            return false;
+                        }
+                    } else if !may_be_absent(|s: &$ty| &s.$field) {
+                        return false;
+                    }
+                )*
+                !more
             }
             fn write(&self, out: &mut Vec<u8>) {
                 out.push(b'{');
@@ -489,6 +548,28 @@ pub fn read_reply(cmd: Command, data: &[u8]) -> Option<Reply> {
         Command::Coupon => Reply::Coupon(read_all(data)?),
         _ => return None,
     })
+}
+
+/// Whether [`read_reply`] would read `data`, without building the reply
+/// (for a caller that only needs to know the reply is well formed).
+pub fn skim_reply(cmd: Command, data: &[u8]) -> bool {
+    fn all<T: Val>(data: &[u8]) -> bool {
+        let mut r = Rd { b: data, i: 0 };
+        Vec::<T>::skim(&mut r) && r.i == data.len()
+    }
+    match cmd {
+        Command::SpaceCount => all::<ParkCodeReply>(data),
+        Command::Entry
+        | Command::Exit
+        | Command::Correction
+        | Command::Charge
+        | Command::PrioritySwitch
+        | Command::ControlList => all::<IdReply>(data),
+        Command::Book => all::<BookReply>(data),
+        Command::BookConfirm => all::<BookConfirmReply>(data),
+        Command::Coupon => all::<CouponReply>(data),
+        _ => false,
+    }
 }
 
 /// Appends the `data` array of a hot request as serde_json writes it;

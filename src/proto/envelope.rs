@@ -500,6 +500,13 @@ pub fn decode_request_fast(command: u16, bytes: &[u8], algo: SignAlgo) -> Option
 /// Returns the typed reply, `resultCode` and the timestamp.
 pub fn decode_reply_fast(command: u16, bytes: &[u8]) -> Option<(Reply, i64, i64)> {
     let cmd = Command::from_code(command)?;
+    let (data, code, timestamp) = reply_parts(cmd, bytes)?;
+    Some((Reply::from_data_slice(cmd, data).ok()?, code, timestamp))
+}
+
+/// Everything [`decode_reply_fast`] checks but the typed read: the clean
+/// `data` array, `resultCode` and the timestamp.
+fn reply_parts(cmd: Command, bytes: &[u8]) -> Option<(&[u8], i64, i64)> {
     let rest = bytes.strip_prefix(b"{\"data\":")?;
     let (rest, timestamp) = split_timestamp(rest)?;
     let (rest, msg) = split_quoted(rest, b",\"resultMsg\":\"")?;
@@ -516,7 +523,22 @@ pub fn decode_reply_fast(command: u16, bytes: &[u8]) -> Option<(Reply, i64, i64)
         return None;
     }
     let code: i64 = std::str::from_utf8(code).ok()?.parse().ok()?;
-    Some((Reply::from_data_slice(cmd, data).ok()?, code, timestamp))
+    Some((data, code, timestamp))
+}
+
+/// Whether [`decode_reply_fast`] would answer for these bytes, without
+/// building the typed reply where the hand reader can tell
+/// ([`direct::skim_reply`](super::direct::skim_reply)).
+fn reply_fast_ok(command: u16, bytes: &[u8]) -> bool {
+    let Some(cmd) = Command::from_code(command) else {
+        return false;
+    };
+    match reply_parts(cmd, bytes) {
+        Some((data, _, _)) => {
+            super::direct::skim_reply(cmd, data) || Reply::from_data_slice(cmd, data).is_ok()
+        }
+        None => false,
+    }
 }
 
 /// `…,"timestamp":N}` → (`…`, N) for a clean timestamp (seconds, 4 bytes).
@@ -558,6 +580,12 @@ pub fn accepted_request(
         Some(Ok(req)) if d.accepted() => Ok((req, d.timestamp)),
         _ => Err(Box::new(d)),
     }
+}
+
+/// `accepted_reply(…).is_ok()`, without building the typed reply when
+/// the fast path can answer.
+pub fn reply_accepted(command: u16, bytes: &[u8], algo: SignAlgo, mode: Mode) -> bool {
+    reply_fast_ok(command, bytes) || accepted_reply(command, bytes, algo, mode).is_ok()
 }
 
 /// As [`accepted_request`], for a reply envelope (unsigned).
