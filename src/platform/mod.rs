@@ -308,6 +308,13 @@ impl Platform {
     /// Once [`Platform::close_reason`] is set, further bytes are ignored.
     pub fn receive(&mut self, now: i64, bytes: &[u8]) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
+        self.receive_each(now, bytes, |r| out.push(r));
+        out
+    }
+
+    /// As [`Platform::receive`], each reply frame handed to `answer` as it
+    /// is made (no list of them).
+    pub fn receive_each(&mut self, now: i64, bytes: &[u8], mut answer: impl FnMut(Vec<u8>)) {
         // Whole frames read in place while nothing is buffered.
         let mut rest = bytes;
         while self.closing.is_none()
@@ -315,13 +322,13 @@ impl Platform {
         {
             if let Some(r) = self.frame(now, f.version, f.command, f.packet_no, f.direction, f.data)
             {
-                out.push(r);
+                answer(r);
             }
             rest = &rest[n..];
             self.sync_limit();
         }
         if rest.is_empty() || self.closing.is_some() {
-            return out;
+            return;
         }
         self.decoder.feed(rest);
         while self.closing.is_none() {
@@ -330,7 +337,7 @@ impl Platform {
                     if let Some(r) =
                         self.frame(now, f.version, f.command, f.packet_no, f.direction, &f.data)
                     {
-                        out.push(r);
+                        answer(r);
                     }
                     self.sync_limit();
                 }
@@ -338,7 +345,6 @@ impl Platform {
                 Err(_) => self.stream_error(),
             }
         }
-        out
     }
 
     fn reject(&mut self, code: i64) {

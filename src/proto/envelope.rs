@@ -510,7 +510,7 @@ fn reply_parts(cmd: Command, bytes: &[u8]) -> Option<(&[u8], i64, i64)> {
     let rest = bytes.strip_prefix(b"{\"data\":")?;
     let (rest, timestamp) = split_timestamp(rest)?;
     let (rest, msg) = split_quoted(rest, b",\"resultMsg\":\"")?;
-    let at = rest.windows(14).rposition(|w| w == b",\"resultCode\":")?;
+    let at = rfind(rest, b",\"resultCode\":")?;
     let (data, code) = (&rest[..at], &rest[at + 14..]);
     // JSON number text of a plain 4-byte Int (`007` is not JSON; `4.0`
     // is a deviation): exactly what the full reader takes without remark.
@@ -554,10 +554,18 @@ fn split_timestamp(b: &[u8]) -> Option<(&[u8], i64)> {
     (n <= u32::MAX as i64).then_some((head, n))
 }
 
+/// Where `key` (non-empty) last occurs in `b`: each position tested on its
+/// first byte before the whole key is compared.
+fn rfind(b: &[u8], key: &[u8]) -> Option<usize> {
+    let first = *key.first()?;
+    b.windows(key.len())
+        .rposition(|w| w[0] == first && w == key)
+}
+
 /// `…<key>"text"` → (`…`, `text`) where `key` ends with the opening quote.
 fn split_quoted<'a>(b: &'a [u8], key: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
     let b = b.strip_suffix(b"\"")?;
-    let at = b.windows(key.len()).rposition(|w| w == key)?;
+    let at = rfind(b, key)?;
     Some((&b[..at], &b[at + key.len()..]))
 }
 

@@ -264,9 +264,9 @@ impl Sim<'_> {
             }
             return;
         }
-        for r in self.platform.receive(now, &bytes) {
-            self.link.answer_down(&mut self.q, t, r, 0);
-        }
+        let (link, q) = (&mut self.link, &mut self.q);
+        self.platform
+            .receive_each(now, &bytes, |r| link.answer_down(q, t, r, 0));
         self.platform_recorded();
         self.platform_follow_up(t);
     }
