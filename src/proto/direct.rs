@@ -224,7 +224,7 @@ impl Val for Amount {
     }
     fn write(&self, out: &mut Vec<u8>) {
         let mut buf = [0u8; 40];
-        out.extend_from_slice(self.write_into(&mut buf).as_bytes());
+        out.extend_from_slice(self.write_ascii(&mut buf));
     }
 }
 

@@ -48,9 +48,18 @@ impl Amount {
     /// The two-decimal text (as [`Display`](std::fmt::Display)) into `buf`,
     /// without `core::fmt`.
     pub fn write_into(self, buf: &mut [u8; 40]) -> &str {
-        let r = self
-            .0
-            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        std::str::from_utf8(self.write_ascii(buf)).unwrap_or("0.00")
+    }
+
+    /// As [`Amount::write_into`], the text as bytes (ASCII).
+    pub fn write_ascii(self, buf: &mut [u8; 40]) -> &[u8] {
+        // Rounding to 2 decimals leaves a value of scale ≤ 2 as it is.
+        let r = if self.0.scale() <= 2 {
+            self.0
+        } else {
+            self.0
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        };
         // At most 2 decimals now: scale the mantissa to exactly 2.
         let mut m = r.mantissa();
         for _ in r.scale()..2 {
@@ -74,7 +83,7 @@ impl Amount {
             i -= 1;
             buf[i] = b'-';
         }
-        std::str::from_utf8(&buf[i..]).unwrap_or("0.00")
+        &buf[i..]
     }
 }
 
