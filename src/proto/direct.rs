@@ -627,7 +627,7 @@ mod test {
                         x ^= x >> 7;
                         x ^= x << 17;
                         // Mostly plain bytes, a special one now and then.
-                        if x % 7 == 0 {
+                        if x.is_multiple_of(7) {
                             alphabet[(x >> 8) as usize % alphabet.len()]
                         } else {
                             b'a' + (x >> 16) as u8 % 26
