@@ -69,7 +69,7 @@ fn allocations_per_event_stay_low() {
             3,
             2.5,
         ),
-        ("month, frames on", MONTH, &[], 2, 13.0),
+        ("month, frames on", MONTH, &[], 2, 8.0),
         (
             "hospital, frames off",
             DEFAULT,
@@ -77,7 +77,7 @@ fn allocations_per_event_stay_low() {
             2,
             5.0,
         ),
-        ("hospital, frames on", DEFAULT, &[], 1, 13.0),
+        ("hospital, frames on", DEFAULT, &[], 1, 8.0),
     ];
     let mut over = Vec::new();
     for (name, base, sets, days, most) in cases {

@@ -188,6 +188,17 @@ fn mutated_bodies_never_disagree() {
             };
             tried += 1;
             fast += usize::from(agree(*code, *dir, &b));
+            if *dir == Direction::Reply {
+                // The check that builds nothing says what the reader says.
+                for mode in [Mode::Lenient, Mode::Strict] {
+                    assert_eq!(
+                        envelope::reply_accepted(*code, &b, SignAlgo::Sha1, mode),
+                        envelope::accepted_reply(*code, &b, SignAlgo::Sha1, mode).is_ok(),
+                        "{}",
+                        String::from_utf8_lossy(&b)
+                    );
+                }
+            }
         }
     }
     assert!(tried > 10_000 && fast > 0, "{tried} tried, {fast} fast");
@@ -294,6 +305,11 @@ fn accepted_entry_points_match_the_full_reader() {
                     .typed_reply()
                     .and_then(Result::ok)
                     .filter(|_| full.accepted());
+                assert_eq!(
+                    envelope::reply_accepted(code, &body, SignAlgo::Sha1, Mode::Lenient),
+                    want.is_some(),
+                    "{code}"
+                );
                 assert_eq!(r.ok(), want, "{code}");
             }
         }

@@ -167,7 +167,9 @@ pub struct PlatformStats {
 pub struct Platform {
     cfg: PlatformConfig,
     decoder: FrameDecoder,
-    logged_in: Option<String>,
+    /// The account logged in on this connection (shared, not copied, with
+    /// each call that acts for it).
+    logged_in: Option<std::sync::Arc<str>>,
     next_packet: u32,
     pending: BTreeMap<u32, Command>,
     tokens: TokenStore,
@@ -306,6 +308,13 @@ impl Platform {
     /// Once [`Platform::close_reason`] is set, further bytes are ignored.
     pub fn receive(&mut self, now: i64, bytes: &[u8]) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
+        self.receive_each(now, bytes, |r| out.push(r));
+        out
+    }
+
+    /// As [`Platform::receive`], each reply frame handed to `answer` as it
+    /// is made (no list of them).
+    pub fn receive_each(&mut self, now: i64, bytes: &[u8], mut answer: impl FnMut(Vec<u8>)) {
         // Whole frames read in place while nothing is buffered.
         let mut rest = bytes;
         while self.closing.is_none()
@@ -313,13 +322,13 @@ impl Platform {
         {
             if let Some(r) = self.frame(now, f.version, f.command, f.packet_no, f.direction, f.data)
             {
-                out.push(r);
+                answer(r);
             }
             rest = &rest[n..];
             self.sync_limit();
         }
         if rest.is_empty() || self.closing.is_some() {
-            return out;
+            return;
         }
         self.decoder.feed(rest);
         while self.closing.is_none() {
@@ -328,7 +337,7 @@ impl Platform {
                     if let Some(r) =
                         self.frame(now, f.version, f.command, f.packet_no, f.direction, &f.data)
                     {
-                        out.push(r);
+                        answer(r);
                     }
                     self.sync_limit();
                 }
@@ -336,7 +345,6 @@ impl Platform {
                 Err(_) => self.stream_error(),
             }
         }
-        out
     }
 
     fn reject(&mut self, code: i64) {
@@ -401,7 +409,9 @@ impl Platform {
             self.algo_of(self.logged_in.as_deref())
         };
         let user = self.logged_in.clone();
-        let (result, data) = match envelope::accepted_request(command, data, algo, self.cfg.mode) {
+        // The reply frame in one buffer, its data written in place.
+        let mut out = envelope::reply_frame_begin();
+        let result = match envelope::accepted_request(command, data, algo, self.cfg.mode) {
             Ok((req, ts)) => self.answer(
                 now,
                 req,
@@ -409,15 +419,17 @@ impl Platform {
                 session,
                 Transport::Tcp,
                 user.as_deref(),
+                &mut out,
             ),
-            Err(d) => self.refuse(&d),
+            Err(d) => self.refuse(&d, &mut out),
         };
-        let body = envelope::reply_body(result, result.message(), now, &data);
-        Some(envelope::frame_bytes(
+        Some(envelope::reply_frame_end(
+            out,
+            result,
+            result.message(),
+            now,
             command,
             packet_no,
-            Direction::Reply,
-            &body,
         ))
     }
 
@@ -487,7 +499,8 @@ impl Platform {
         };
         let closed = matches!(session, Session::Closed(_));
         self.logged_in = None;
-        let (result, data) = match read {
+        let mut data = Vec::new();
+        let result = match read {
             Ok((req, ts)) => self.answer(
                 now,
                 req,
@@ -495,12 +508,13 @@ impl Platform {
                 session,
                 Transport::Http,
                 token_user.as_deref(),
+                &mut data,
             ),
-            Err(d) => self.refuse(&d),
+            Err(d) => self.refuse(&d, &mut data),
         };
         let status = if closed { 401 } else { 200 };
         // A login acts for the user it logged in.
-        let user = self.logged_in.take().or(token_user);
+        let user = self.logged_in.take().map(|u| u.to_string()).or(token_user);
         (
             HttpReply {
                 status,
@@ -512,21 +526,25 @@ impl Platform {
 
     /// The answer to a request envelope that was not accepted: its general
     /// code (table 43), with per-item codes where items were at fault.
-    fn refuse(&mut self, d: &Decoded) -> (ResultCode, Vec<u8>) {
+    fn refuse(&mut self, d: &Decoded, out: &mut Vec<u8>) -> ResultCode {
         let code = match d.command {
             None => ResultCode::Format,
             Some(_) if d.result != ResultCode::Ok => {
                 self.reject(d.result.code());
-                return (d.result, self.item_codes(d));
+                out.extend_from_slice(&self.item_codes(d));
+                return d.result;
             }
             // Accepted, yet the items did not read as the interface's type.
             Some(_) => ResultCode::Parameter,
         };
         self.reject(code.code());
-        (code, b"[]".to_vec())
+        out.extend_from_slice(b"[]");
+        code
     }
 
-    /// The reply to an accepted, typed request.
+    /// The reply to an accepted, typed request: its general code, its
+    /// `data` array appended to `out`.
+    #[allow(clippy::too_many_arguments)]
     fn answer(
         &mut self,
         now: i64,
@@ -535,7 +553,8 @@ impl Platform {
         session: Session,
         transport: Transport,
         user: Option<&str>,
-    ) -> (ResultCode, Vec<u8>) {
+        out: &mut Vec<u8>,
+    ) -> ResultCode {
         let cmd = req.command();
         if let Session::Closed(why) = session
             && cmd != Command::LoginTcp
@@ -545,10 +564,8 @@ impl Platform {
                 code: BizCode::BadToken.code(),
                 message: Some(why.into()),
             };
-            return (
-                ResultCode::Ok,
-                crate::proto::sign::canonical(&serde_json::json!([item])),
-            );
+            out.extend_from_slice(&crate::proto::sign::canonical(&serde_json::json!([item])));
+            return ResultCode::Ok;
         }
         let wrong_transport = match transport {
             Transport::Tcp => matches!(
@@ -562,7 +579,8 @@ impl Platform {
         };
         if wrong_transport {
             self.reject(ResultCode::Format.code());
-            return (ResultCode::Format, b"[]".to_vec());
+            out.extend_from_slice(b"[]");
+            return ResultCode::Format;
         }
         if cmd.is_auth() || cmd == Command::LoginTcp {
             // A login carries exactly one item: one connection or token,
@@ -572,6 +590,7 @@ impl Platform {
                     self.logged_in = None;
                 }
                 return self.refuse_items(
+                    out,
                     ResultCode::Parameter,
                     BizCode::Parameter,
                     format!(
@@ -589,6 +608,7 @@ impl Platform {
                 if self.cfg.mode == crate::proto::Mode::Strict {
                     self.logged_in = None;
                     return self.refuse_items(
+                    out,
                         ResultCode::Parameter,
                         BizCode::OutOfRange,
                         format!(
@@ -606,27 +626,28 @@ impl Platform {
                 user.unwrap_or("-")
             );
             let n = req.len().max(1);
-            return self.refuse_items(ResultCode::Parameter, BizCode::ParkNotFound, msg, n);
+            return self.refuse_items(out, ResultCode::Parameter, BizCode::ParkNotFound, msg, n);
         }
         self.stats.frames_verified += 1;
-        let reply = self.record(req, timestamp, now, user);
-        (ResultCode::Ok, reply.data_json())
+        self.record(req, timestamp, now, user, out);
+        ResultCode::Ok
     }
 
     /// A refusal with `n` items each carrying `code` and `msg`.
     fn refuse_items(
         &mut self,
+        out: &mut Vec<u8>,
         result: ResultCode,
         code: BizCode,
         msg: String,
         n: usize,
-    ) -> (ResultCode, Vec<u8>) {
+    ) -> ResultCode {
         self.reject(code.code());
         let item = serde_json::json!({"code": code.code(), "message": msg});
-        (
-            result,
-            crate::proto::sign::canonical(&serde_json::Value::Array(vec![item; n])),
-        )
+        out.extend_from_slice(&crate::proto::sign::canonical(&serde_json::Value::Array(
+            vec![item; n],
+        )));
+        result
     }
 
     fn item_codes(&self, d: &Decoded) -> Vec<u8> {
@@ -644,25 +665,74 @@ impl Platform {
         crate::proto::sign::canonical(&serde_json::Value::Array(items))
     }
 
-    /// Records an accepted request and builds the reply.
-    fn record(&mut self, req: Request, timestamp: i64, now: i64, user: Option<&str>) -> Reply {
-        let ok = || Some("成功".to_string());
+    /// Records an accepted request and appends the reply's `data` array to
+    /// `out`. The reports kept by id (5004, 5005, 5008, 7001) are answered
+    /// straight into `out`, each item `{"code":0,"id":…,"message":"成功"}`;
+    /// everything else through a typed [`Reply`].
+    fn record(
+        &mut self,
+        req: Request,
+        timestamp: i64,
+        now: i64,
+        user: Option<&str>,
+        out: &mut Vec<u8>,
+    ) {
         let dup = &mut self.stats.duplicates;
         let l = &mut self.ledger;
-        fn put<T>(map: &mut BTreeMap<String, T>, id: &str, v: T, dup: &mut u64) {
-            if map.contains_key(id) {
-                *dup += 1;
-            } else {
-                map.insert(id.to_string(), v);
+        /// Answers each item by its id, then keeps it in `map` (by id, once).
+        fn keep<T>(
+            items: Vec<T>,
+            id: impl Fn(&T) -> &String,
+            map: &mut BTreeMap<String, T>,
+            dup: &mut u64,
+            out: &mut Vec<u8>,
+        ) {
+            out.push(b'[');
+            for (n, i) in items.into_iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                crate::proto::direct::write_ok_id_reply(id(&i), out);
+                match map.entry(id(&i).clone()) {
+                    std::collections::btree_map::Entry::Occupied(_) => *dup += 1,
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(i);
+                    }
+                }
             }
+            out.push(b']');
         }
+        match req {
+            Request::Entry(items) => keep(items, |i| &i.id, &mut l.entries, dup, out),
+            Request::Exit(items) => keep(items, |i| &i.id, &mut l.exits, dup, out),
+            Request::Charge(items) => keep(items, |i| &i.id, &mut l.charges, dup, out),
+            Request::PrioritySwitch(items) => {
+                keep(items, |i| &i.id, &mut l.priority_switches, dup, out)
+            }
+            other => self
+                .record_typed(other, timestamp, now, user)
+                .write_data_json(out),
+        }
+    }
+
+    /// Records an accepted request other than those [`Platform::record`]
+    /// answers itself, and builds the reply.
+    fn record_typed(
+        &mut self,
+        req: Request,
+        timestamp: i64,
+        now: i64,
+        user: Option<&str>,
+    ) -> Reply {
+        let ok = || Some("成功".to_string());
+        let l = &mut self.ledger;
         match req {
             Request::LoginTcp(items) => {
                 // Exactly one item (checked in `answer`).
                 let mut code = BizCode::Ok;
                 for it in &items {
                     if self.account_ok(&it.user_id, &it.password) {
-                        self.logged_in = Some(it.user_id.clone());
+                        self.logged_in = Some(it.user_id.as_str().into());
                     } else {
                         self.logged_in = None;
                         code = BizCode::BadCredentials;
@@ -678,7 +748,7 @@ impl Platform {
                     .iter()
                     .map(|it| {
                         if self.account_ok(&it.user_id, &it.password) {
-                            self.logged_in = Some(it.user_id.clone());
+                            self.logged_in = Some(it.user_id.as_str().into());
                             let t = self.tokens.issue(&it.user_id, now);
                             LoginReply {
                                 access_token: t.access_token,
@@ -822,43 +892,11 @@ impl Platform {
                 }
                 Reply::SpaceCount(r)
             }
-            Request::Entry(items) => Reply::Entry(id_replies(items, |i| {
-                put(&mut l.entries, &i.id.clone(), i, dup)
-            })),
-            Request::Exit(items) => Reply::Exit(id_replies(items, |i| {
-                put(&mut l.exits, &i.id.clone(), i, dup)
-            })),
             Request::Correction(items) => Reply::Correction(id_replies(items, |i| {
                 l.corrections.insert(i.id.clone(), i);
             })),
-            Request::Charge(items) => Reply::Charge(
-                items
-                    .into_iter()
-                    .map(|i| {
-                        let id = i.id.clone();
-                        put(&mut l.charges, &id, i, dup);
-                        IdReply {
-                            code: 0,
-                            id: Some(id),
-                            message: ok(),
-                        }
-                    })
-                    .collect(),
-            ),
-            Request::PrioritySwitch(items) => Reply::PrioritySwitch(
-                items
-                    .into_iter()
-                    .map(|i| {
-                        let id = i.id.clone();
-                        put(&mut l.priority_switches, &id, i, dup);
-                        IdReply {
-                            code: 0,
-                            id: Some(id),
-                            message: ok(),
-                        }
-                    })
-                    .collect(),
-            ),
+            // 5004, 5005, 5008 and 7001 are answered in `record`; they do
+            // not reach here.
             // Logins over HTTP, downlinks sent *to* the platform: not for a
             // TCP platform to accept.
             other => {

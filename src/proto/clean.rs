@@ -76,17 +76,12 @@ impl<'a> Cur<'a> {
             return None;
         }
         let start = self.i;
-        loop {
-            match self.peek()? {
-                b'"' => {
-                    let s = &self.b[start..self.i];
-                    self.i += 1;
-                    return Some(s);
-                }
-                b'\\' | 0..=0x1F => return None,
-                _ => self.i += 1,
-            }
+        let end = start + super::direct::plain_len(&self.b[start..]);
+        if self.b.get(end) != Some(&b'"') {
+            return None; // an escape, a control character or the end
         }
+        self.i = end + 1;
+        Some(&self.b[start..end])
     }
 
     /// A JSON number's text (grammar checked).
@@ -125,29 +120,32 @@ impl<'a> Cur<'a> {
 }
 
 /// An object of `schema`: keys strictly increasing, each known, each value
-/// clean, every required field present and not null.
+/// clean, every required field present and not null. The keys are matched
+/// against the schema's fields in key order ([`Schema::sorted`]): each key
+/// must be one of the fields after the last one matched, so a key out of
+/// order, repeated, unknown or escaped matches none and fails.
 fn object(c: &mut Cur, schema: &Schema) -> bool {
     if !c.eat(b'{') {
         return false;
     }
-    let mut required = schema
-        .fields
-        .iter()
-        .filter(|f| f.presence == Presence::Required)
-        .count();
-    let mut last: &[u8] = &[];
+    let sorted = schema.sorted();
+    let mut fields = sorted.fields.iter();
+    let mut required = sorted.required;
     if !c.eat(b'}') {
         loop {
-            let Some(key) = c.string() else {
+            let rest = &c.b[c.i..];
+            // `"name":` of the next field present.
+            let Some(f) = fields.by_ref().find(|f| {
+                let n = f.name.as_bytes();
+                rest.len() > n.len() + 2
+                    && rest[0] == b'"'
+                    && &rest[1..=n.len()] == n
+                    && rest[n.len() + 1] == b'"'
+                    && rest[n.len() + 2] == b':'
+            }) else {
                 return false;
             };
-            if key <= last || !c.eat(b':') {
-                return false; // out of order or a duplicate: not canonical
-            }
-            last = key;
-            let Some(f) = schema.fields.iter().find(|f| f.name.as_bytes() == key) else {
-                return false;
-            };
+            c.i += f.name.len() + 3;
             if c.lit(b"null") {
                 if f.presence == Presence::Required {
                     return false;
@@ -252,6 +250,54 @@ fn value(c: &mut Cur, ty: &Ty) -> bool {
                 }
                 return c.eat(b']');
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::super::codes::Command;
+    use super::super::schema::{Schema, Ty, reply_schema, request_schema};
+
+    /// Every schema reachable from an interface, nested ones included.
+    fn walk(s: &'static Schema, out: &mut Vec<&'static Schema>) {
+        out.push(s);
+        for f in s.fields {
+            let mut ty = &f.ty;
+            while let Ty::List(inner) = ty {
+                ty = inner;
+            }
+            if let Ty::Object(o) = ty {
+                walk(o, out);
+            }
+        }
+    }
+
+    #[test]
+    fn sorted_fields_are_strictly_increasing_and_complete() {
+        let mut all = Vec::new();
+        for c in Command::ALL {
+            for s in [request_schema(c), reply_schema(c)].into_iter().flatten() {
+                walk(s, &mut all);
+            }
+        }
+        assert!(all.len() > 30);
+        for s in all {
+            let sorted = s.sorted();
+            assert_eq!(sorted.fields.len(), s.fields.len(), "{}", s.name);
+            // Strictly: no name twice, or a repeated key could match twice.
+            for w in sorted.fields.windows(2) {
+                assert!(w[0].name.as_bytes() < w[1].name.as_bytes(), "{}", s.name);
+            }
+            for f in s.fields {
+                assert!(sorted.fields.iter().any(|g| g.name == f.name));
+            }
+            let req = s
+                .fields
+                .iter()
+                .filter(|f| f.presence == super::Presence::Required)
+                .count();
+            assert_eq!(sorted.required, req, "{}", s.name);
         }
     }
 }

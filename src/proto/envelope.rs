@@ -25,10 +25,9 @@ pub fn request_body(data_json: &[u8], timestamp: i64, algo: SignAlgo) -> Vec<u8>
 /// The request envelope after `data` (which stands in `out` from
 /// `data_start`): its sign, the timestamp, the closing brace.
 fn request_tail(out: &mut Vec<u8>, data_start: usize, timestamp: i64, algo: SignAlgo) {
-    let mut sign = Vec::with_capacity(40);
-    sign::digest_hex_into(algo, &out[data_start..], &mut sign);
+    let sign = sign::digest_hex_array(algo, &out[data_start..]);
     out.extend_from_slice(b",\"sign\":\"");
-    out.extend_from_slice(&sign);
+    out.extend_from_slice(sign.as_slice());
     out.extend_from_slice(b"\",\"timestamp\":");
     push_int(out, timestamp);
     out.push(b'}');
@@ -93,12 +92,41 @@ fn push_int(out: &mut Vec<u8>, n: i64) {
 /// A reply as one SZTC frame (`packet_no` is the request's), written in
 /// one buffer like [`request_frame`].
 pub fn reply_frame(rep: &Reply, result: ResultCode, packet_no: u32, timestamp: i64) -> Vec<u8> {
+    let mut out = reply_frame_begin();
+    rep.write_data_json(&mut out);
+    reply_frame_end(
+        out,
+        result,
+        result.message(),
+        timestamp,
+        rep.command().code(),
+        packet_no,
+    )
+}
+
+/// The start of a reply frame written in one buffer: room for the header,
+/// then `{"data":`. Append the canonical `data` array, then call
+/// [`reply_frame_end`]; the bytes equal [`frame_bytes`] of
+/// [`reply_body`].
+pub fn reply_frame_begin() -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     out.resize(field::HEADER_LEN, 0);
     out.extend_from_slice(b"{\"data\":");
-    rep.write_data_json(&mut out);
-    reply_tail(&mut out, result, result.message(), timestamp);
-    finish_frame(out, rep.command().code(), packet_no, Direction::Reply)
+    out
+}
+
+/// The rest of a reply frame begun with [`reply_frame_begin`] (whose
+/// `data` array has been appended): code, message, timestamp, header, CRC.
+pub fn reply_frame_end(
+    mut out: Vec<u8>,
+    result: ResultCode,
+    message: &str,
+    timestamp: i64,
+    command: u16,
+    packet_no: u32,
+) -> Vec<u8> {
+    reply_tail(&mut out, result, message, timestamp);
+    finish_frame(out, command, packet_no, Direction::Reply)
 }
 
 /// The reply envelope after `data`: code, message, timestamp.
@@ -472,10 +500,17 @@ pub fn decode_request_fast(command: u16, bytes: &[u8], algo: SignAlgo) -> Option
 /// Returns the typed reply, `resultCode` and the timestamp.
 pub fn decode_reply_fast(command: u16, bytes: &[u8]) -> Option<(Reply, i64, i64)> {
     let cmd = Command::from_code(command)?;
+    let (data, code, timestamp) = reply_parts(cmd, bytes)?;
+    Some((Reply::from_data_slice(cmd, data).ok()?, code, timestamp))
+}
+
+/// Everything [`decode_reply_fast`] checks but the typed read: the clean
+/// `data` array, `resultCode` and the timestamp.
+fn reply_parts(cmd: Command, bytes: &[u8]) -> Option<(&[u8], i64, i64)> {
     let rest = bytes.strip_prefix(b"{\"data\":")?;
     let (rest, timestamp) = split_timestamp(rest)?;
     let (rest, msg) = split_quoted(rest, b",\"resultMsg\":\"")?;
-    let at = rest.windows(14).rposition(|w| w == b",\"resultCode\":")?;
+    let at = rfind(rest, b",\"resultCode\":")?;
     let (data, code) = (&rest[..at], &rest[at + 14..]);
     // JSON number text of a plain 4-byte Int (`007` is not JSON; `4.0`
     // is a deviation): exactly what the full reader takes without remark.
@@ -488,7 +523,22 @@ pub fn decode_reply_fast(command: u16, bytes: &[u8]) -> Option<(Reply, i64, i64)
         return None;
     }
     let code: i64 = std::str::from_utf8(code).ok()?.parse().ok()?;
-    Some((Reply::from_data_slice(cmd, data).ok()?, code, timestamp))
+    Some((data, code, timestamp))
+}
+
+/// Whether [`decode_reply_fast`] would answer for these bytes, without
+/// building the typed reply where the hand reader can tell
+/// ([`direct::skim_reply`](super::direct::skim_reply)).
+fn reply_fast_ok(command: u16, bytes: &[u8]) -> bool {
+    let Some(cmd) = Command::from_code(command) else {
+        return false;
+    };
+    match reply_parts(cmd, bytes) {
+        Some((data, _, _)) => {
+            super::direct::skim_reply(cmd, data) || Reply::from_data_slice(cmd, data).is_ok()
+        }
+        None => false,
+    }
 }
 
 /// `…,"timestamp":N}` → (`…`, N) for a clean timestamp (seconds, 4 bytes).
@@ -500,14 +550,23 @@ fn split_timestamp(b: &[u8]) -> Option<(&[u8], i64)> {
     }
     let (head, num) = b.split_at(b.len() - digits);
     let head = head.strip_suffix(b",\"timestamp\":")?;
-    let n: i64 = std::str::from_utf8(num).ok()?.parse().ok()?;
+    // At most 10 ASCII digits: no overflow.
+    let n = num.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
     (n <= u32::MAX as i64).then_some((head, n))
+}
+
+/// Where `key` (non-empty) last occurs in `b`: each position tested on its
+/// first byte before the whole key is compared.
+fn rfind(b: &[u8], key: &[u8]) -> Option<usize> {
+    let first = *key.first()?;
+    b.windows(key.len())
+        .rposition(|w| w[0] == first && w == key)
 }
 
 /// `…<key>"text"` → (`…`, `text`) where `key` ends with the opening quote.
 fn split_quoted<'a>(b: &'a [u8], key: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
     let b = b.strip_suffix(b"\"")?;
-    let at = b.windows(key.len()).rposition(|w| w == key)?;
+    let at = rfind(b, key)?;
     Some((&b[..at], &b[at + key.len()..]))
 }
 
@@ -530,6 +589,12 @@ pub fn accepted_request(
         Some(Ok(req)) if d.accepted() => Ok((req, d.timestamp)),
         _ => Err(Box::new(d)),
     }
+}
+
+/// `accepted_reply(…).is_ok()`, without building the typed reply when
+/// the fast path can answer.
+pub fn reply_accepted(command: u16, bytes: &[u8], algo: SignAlgo, mode: Mode) -> bool {
+    reply_fast_ok(command, bytes) || accepted_reply(command, bytes, algo, mode).is_ok()
 }
 
 /// As [`accepted_request`], for a reply envelope (unsigned).

@@ -1,7 +1,7 @@
 //! Fixed-width hexadecimal without `core::fmt` (ids and signs are written
 //! on every frame; the formatting machinery cost more than the hashing).
 
-const LOWER: &[u8; 16] = b"0123456789abcdef";
+pub(crate) const LOWER: &[u8; 16] = b"0123456789abcdef";
 const UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 fn push(out: &mut String, n: u64, width: usize, digits: &[u8; 16]) {

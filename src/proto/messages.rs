@@ -48,9 +48,18 @@ impl Amount {
     /// The two-decimal text (as [`Display`](std::fmt::Display)) into `buf`,
     /// without `core::fmt`.
     pub fn write_into(self, buf: &mut [u8; 40]) -> &str {
-        let r = self
-            .0
-            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        std::str::from_utf8(self.write_ascii(buf)).unwrap_or("0.00")
+    }
+
+    /// As [`Amount::write_into`], the text as bytes (ASCII).
+    pub fn write_ascii(self, buf: &mut [u8; 40]) -> &[u8] {
+        // Rounding to 2 decimals leaves a value of scale ≤ 2 as it is.
+        let r = if self.0.scale() <= 2 {
+            self.0
+        } else {
+            self.0
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        };
         // At most 2 decimals now: scale the mantissa to exactly 2.
         let mut m = r.mantissa();
         for _ in r.scale()..2 {
@@ -74,7 +83,7 @@ impl Amount {
             i -= 1;
             buf[i] = b'-';
         }
-        std::str::from_utf8(&buf[i..]).unwrap_or("0.00")
+        &buf[i..]
     }
 }
 
@@ -641,6 +650,9 @@ macro_rules! message_enum {
 
             /// Appends the `data` array, canonical (keys sorted, compact).
             pub fn write_data_json(&self, out: &mut Vec<u8>) {
+                if $name::write_direct(self, out) {
+                    return;
+                }
                 let start = out.len();
                 let r = match self {
                     $($name::$variant(v) => serde_json::to_writer(&mut *out, v)),*
@@ -657,6 +669,10 @@ macro_rules! message_enum {
             /// `schema::clean_items`): it then gives what the checked path
             /// gives.
             pub fn from_data_slice(cmd: Command, data: &[u8]) -> Result<$name, serde_json::Error> {
+                // The hot items by hand when the bytes allow (the same value).
+                if let Some(m) = $name::read_direct(cmd, data) {
+                    return Ok(m);
+                }
                 Ok(match cmd {
                     $(Command::$variant => $name::$variant(serde_json::from_slice(data)?)),*
                 })
@@ -664,6 +680,10 @@ macro_rules! message_enum {
 
             /// The `data` array, canonical (keys sorted, compact).
             pub fn data_json(&self) -> Vec<u8> {
+                let mut out = Vec::new();
+                if $name::write_direct(self, &mut out) {
+                    return out;
+                }
                 // Serializing these types cannot fail (string keys, finite
                 // numbers); an empty array is the harmless fallback.
                 match self {
@@ -683,6 +703,24 @@ macro_rules! message_enum {
             }
         }
     };
+}
+
+impl Request {
+    fn read_direct(cmd: Command, data: &[u8]) -> Option<Request> {
+        super::direct::read_request(cmd, data)
+    }
+    fn write_direct(&self, out: &mut Vec<u8>) -> bool {
+        super::direct::write_request(self, out)
+    }
+}
+
+impl Reply {
+    fn read_direct(cmd: Command, data: &[u8]) -> Option<Reply> {
+        super::direct::read_reply(cmd, data)
+    }
+    fn write_direct(&self, out: &mut Vec<u8>) -> bool {
+        super::direct::write_reply(self, out)
+    }
 }
 
 message_enum! {

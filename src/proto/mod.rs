@@ -11,6 +11,8 @@
 //! - [`frame`]: the SZTC frame (view + Repr); [`codec`]: its stream decoder.
 //! - [`password`]: DES-CBC/PKCS7/Base64 passwords; [`token`]: HTTPS tokens.
 //! - [`check`]: what a platform answers to a request body.
+//! - [`direct`]: the hot items (5003–5008 and their replies) read and
+//!   written by hand, the same values and bytes as serde.
 //! - [`number`]: number text → Decimal, Int, Double (one conversion for every reader).
 
 pub mod canon;
@@ -18,6 +20,7 @@ pub mod check;
 pub mod clean;
 pub mod codec;
 pub mod codes;
+pub mod direct;
 pub mod envelope;
 pub mod frame;
 pub mod hex;

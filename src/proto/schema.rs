@@ -83,12 +83,38 @@ pub struct Schema {
     pub name: &'static str,
     /// The table number.
     pub table: u8,
+    /// `sorted: OnceLock::new()`: the fields in byte order of their
+    /// names, made once on first use ([`Schema::sorted`]).
+    pub sorted: std::sync::OnceLock<SortedFields>,
     pub fields: &'static [Field],
+}
+
+/// A schema's fields in byte order of their names (canonical JSON's key
+/// order), and how many are required.
+#[derive(Debug)]
+pub struct SortedFields {
+    pub fields: Vec<Field>,
+    pub required: usize,
 }
 
 impl Schema {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The fields in key order (what a canonical object walks through).
+    pub fn sorted(&self) -> &SortedFields {
+        self.sorted.get_or_init(|| {
+            let mut fields = self.fields.to_vec();
+            fields.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+            SortedFields {
+                required: fields
+                    .iter()
+                    .filter(|f| f.presence == Presence::Required)
+                    .count(),
+                fields,
+            }
+        })
     }
 }
 

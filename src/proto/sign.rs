@@ -80,17 +80,48 @@ pub fn digest_hex(algo: SignAlgo, bytes: &[u8]) -> String {
 
 /// Appends the lowercase hex digest of `bytes` (already canonical).
 pub fn digest_hex_into(algo: SignAlgo, bytes: &[u8], out: &mut Vec<u8>) {
-    match algo {
-        SignAlgo::Sha1 => super::hex::encode_into(&sha1::Sha1::digest(bytes), out),
-        SignAlgo::Md5 => super::hex::encode_into(&md5::Md5::digest(bytes), out),
+    out.extend_from_slice(digest_hex_array(algo, bytes).as_slice());
+}
+
+/// A lowercase hex digest held on the stack (40 digits for SHA1, 32 for
+/// MD5).
+pub struct HexDigest {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl HexDigest {
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
+}
+
+/// The lowercase hex digest of `bytes` (already canonical), without
+/// allocating.
+pub fn digest_hex_array(algo: SignAlgo, bytes: &[u8]) -> HexDigest {
+    let mut h = HexDigest {
+        buf: [0; 40],
+        len: 0,
+    };
+    let mut put = |d: &[u8]| {
+        for (i, b) in d.iter().enumerate() {
+            h.buf[2 * i] = super::hex::LOWER[(b >> 4) as usize];
+            h.buf[2 * i + 1] = super::hex::LOWER[(b & 0xF) as usize];
+        }
+        h.len = 2 * d.len();
+    };
+    match algo {
+        SignAlgo::Sha1 => put(&sha1::Sha1::digest(bytes)),
+        SignAlgo::Md5 => put(&md5::Md5::digest(bytes)),
+    }
+    h
 }
 
 /// True when `claimed` (hex, either case) is the sign of `canonical`,
 /// bytes already in canonical form. Constant-time in the comparison.
 pub fn verify_canonical(algo: SignAlgo, canonical: &[u8], claimed: &[u8]) -> bool {
-    let mut mine = Vec::with_capacity(40);
-    digest_hex_into(algo, canonical, &mut mine);
+    let mine = digest_hex_array(algo, canonical);
+    let mine = mine.as_slice();
     if mine.len() != claimed.len() {
         return false;
     }

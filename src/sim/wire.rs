@@ -264,9 +264,9 @@ impl Sim<'_> {
             }
             return;
         }
-        for r in self.platform.receive(now, &bytes) {
-            self.link.answer_down(&mut self.q, t, r, 0);
-        }
+        let (link, q) = (&mut self.link, &mut self.q);
+        self.platform
+            .receive_each(now, &bytes, |r| link.answer_down(q, t, r, 0));
         self.platform_recorded();
         self.platform_follow_up(t);
     }
@@ -315,7 +315,7 @@ impl Sim<'_> {
     ) {
         if direction == Direction::Reply {
             // An answer to one of our uplinks: acknowledged.
-            if envelope::accepted_reply(command, data, SignAlgo::Sha1, Mode::Lenient).is_ok() {
+            if envelope::reply_accepted(command, data, SignAlgo::Sha1, Mode::Lenient) {
                 self.counts.garage_frames_verified += 1;
                 self.link.unacked.remove(&packet_no);
             } else {

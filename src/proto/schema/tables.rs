@@ -3,6 +3,7 @@
 //! reply items follow.
 
 use super::*;
+use std::sync::OnceLock;
 
 const fn f(name: &'static str, ty: Ty) -> Field {
     Field {
@@ -42,6 +43,7 @@ const COUPON_TYPES: &[i64] = &[0, 1, 2, 3, 4];
 pub static PARK_INFO: Schema = Schema {
     name: "parkInfo",
     table: 2,
+    sorted: OnceLock::new(),
     fields: &[
         f("parkCode", Ty::Str(Some(20))),
         f("parkName", Ty::Str(Some(255))),
@@ -68,6 +70,7 @@ pub static PARK_INFO: Schema = Schema {
 pub static CHARGING_STANDARD: Schema = Schema {
     name: "chargingStandard",
     table: 3,
+    sorted: OnceLock::new(),
     fields: &[
         f("parkCode", Ty::Str(Some(20))),
         f("permitNo", Ty::Str(Some(6))),
@@ -85,6 +88,7 @@ pub static CHARGING_STANDARD: Schema = Schema {
 pub static CHARGE_ITEM: Schema = Schema {
     name: "chargeItem",
     table: 4,
+    sorted: OnceLock::new(),
     fields: &[
         f("chargeItem", Ty::Str(Some(20))),
         f("chargeDesc", Ty::Str(Some(100))),
@@ -95,6 +99,7 @@ pub static CHARGE_ITEM: Schema = Schema {
 pub static ENTRANCE_INFO: Schema = Schema {
     name: "entranceInfo",
     table: 5,
+    sorted: OnceLock::new(),
     fields: &[
         f("id", Ty::Uuid),
         f("name", Ty::Str(Some(10))),
@@ -110,6 +115,7 @@ pub static ENTRANCE_INFO: Schema = Schema {
 pub static PARK_CAR_INFO: Schema = Schema {
     name: "parkCarInfo",
     table: 6,
+    sorted: OnceLock::new(),
     fields: &[
         f("plateNo", Ty::Str(Some(10))),
         o("plateColor", Ty::Str(Some(3))),
@@ -122,6 +128,7 @@ pub static PARK_CAR_INFO: Schema = Schema {
 pub static PARK_RECORD_INFO: Schema = Schema {
     name: "parkRecordInfo",
     table: 7,
+    sorted: OnceLock::new(),
     fields: &[
         f("id", Ty::Uuid),
         o("parkCode", Ty::Str(Some(20))),
@@ -142,6 +149,7 @@ pub static PARK_RECORD_INFO: Schema = Schema {
 pub static PARK_CHARGE_INFO: Schema = Schema {
     name: "parkChargeInfo",
     table: 8,
+    sorted: OnceLock::new(),
     fields: &[
         f("id", Ty::Uuid),
         o("orderNo", Ty::Str(Some(50))),
@@ -161,6 +169,7 @@ pub static PARK_CHARGE_INFO: Schema = Schema {
 pub static DISCOUNT_RECORD: Schema = Schema {
     name: "discountRecord",
     table: 9,
+    sorted: OnceLock::new(),
     fields: &[
         f("id", Ty::Uuid),
         o("couponNo", Ty::Str(Some(20))),
@@ -175,6 +184,7 @@ pub static DISCOUNT_RECORD: Schema = Schema {
 pub static BLACK_WHITE_GRAY_SHEET: Schema = Schema {
     name: "blackWhiteGraySheet",
     table: 10,
+    sorted: OnceLock::new(),
     fields: &[
         f("id", Ty::Uuid),
         f("parkCode", Ty::Str(Some(20))),
@@ -190,6 +200,7 @@ pub static BLACK_WHITE_GRAY_SHEET: Schema = Schema {
 pub static PARK_SPACE_INFO: Schema = Schema {
     name: "parkSpaceInfo",
     table: 11,
+    sorted: OnceLock::new(),
     fields: &[
         f("parkCode", Ty::Str(Some(20))),
         f("usedStalls", Ty::IntRange(0, i32::MAX as i64)),
@@ -202,6 +213,7 @@ pub static PARK_SPACE_INFO: Schema = Schema {
 pub static LOGIN_HTTP_REQ: Schema = Schema {
     name: "1001 request",
     table: 15,
+    sorted: OnceLock::new(),
     fields: &[
         f("userId", Ty::Str(Some(32))),
         f("password", Ty::Str(Some(64))),
@@ -214,6 +226,7 @@ pub static LOGIN_HTTP_REQ: Schema = Schema {
 pub static LOGIN_HTTP_REP: Schema = Schema {
     name: "1001 reply",
     table: 16,
+    sorted: OnceLock::new(),
     fields: &[
         CODE,
         MESSAGE,
@@ -229,6 +242,7 @@ pub static LOGIN_HTTP_REP: Schema = Schema {
 pub static REFRESH_REQ: Schema = Schema {
     name: "1002 request",
     table: 17,
+    sorted: OnceLock::new(),
     fields: &[
         f("userId", Ty::Str(Some(32))),
         f("password", Ty::Str(Some(64))),
@@ -240,6 +254,7 @@ pub static REFRESH_REQ: Schema = Schema {
 pub static REFRESH_REP: Schema = Schema {
     name: "1002 reply",
     table: 18,
+    sorted: OnceLock::new(),
     fields: &[
         f("id", Ty::Uuid),
         CODE,
@@ -255,6 +270,7 @@ pub static REFRESH_REP: Schema = Schema {
 pub static LOGOUT_HTTP_REQ: Schema = Schema {
     name: "1003 request",
     table: 19,
+    sorted: OnceLock::new(),
     fields: &[f("accessToken", STR)],
 };
 
@@ -262,6 +278,7 @@ pub static LOGOUT_HTTP_REQ: Schema = Schema {
 pub static CODE_REP: Schema = Schema {
     name: "code reply",
     table: 20,
+    sorted: OnceLock::new(),
     fields: &[CODE, MESSAGE],
 };
 
@@ -269,6 +286,7 @@ pub static CODE_REP: Schema = Schema {
 pub static LOGIN_TCP_REQ: Schema = Schema {
     name: "1004 request",
     table: 21,
+    sorted: OnceLock::new(),
     fields: &[
         f("userId", Ty::Str(Some(32))),
         f("password", Ty::Str(Some(64))),
@@ -279,6 +297,7 @@ pub static LOGIN_TCP_REQ: Schema = Schema {
 pub static PARK_INFO_REQ: Schema = Schema {
     name: "3001 request",
     table: 23,
+    sorted: OnceLock::new(),
     fields: &[f("parkInfo", Ty::Object(&PARK_INFO)), STATUS],
 };
 
@@ -286,6 +305,7 @@ pub static PARK_INFO_REQ: Schema = Schema {
 pub static PARK_INFO_REP: Schema = Schema {
     name: "3001 reply",
     table: 24,
+    sorted: OnceLock::new(),
     fields: &[f("parkCode", Ty::Str(Some(20))), CODE, MESSAGE],
 };
 
@@ -294,6 +314,7 @@ pub static PARK_INFO_REP: Schema = Schema {
 pub static ENTRANCE_REQ: Schema = Schema {
     name: "3002 request",
     table: 25,
+    sorted: OnceLock::new(),
     fields: &[
         f("entranceExitInfo", Ty::Object(&ENTRANCE_INFO_3002)),
         STATUS,
@@ -304,6 +325,7 @@ pub static ENTRANCE_REQ: Schema = Schema {
 pub static ENTRANCE_INFO_3002: Schema = Schema {
     name: "entranceExitInfo",
     table: 5,
+    sorted: OnceLock::new(),
     fields: &[
         f("id", Ty::Uuid),
         f("name", Ty::Str(Some(10))),
@@ -320,6 +342,7 @@ pub static ENTRANCE_INFO_3002: Schema = Schema {
 pub static ID_REP: Schema = Schema {
     name: "id reply",
     table: 26,
+    sorted: OnceLock::new(),
     fields: &[f("id", Ty::Uuid), CODE, MESSAGE],
 };
 
@@ -327,6 +350,7 @@ pub static ID_REP: Schema = Schema {
 pub static OPT_ID_REP: Schema = Schema {
     name: "id reply",
     table: 30,
+    sorted: OnceLock::new(),
     fields: &[o("id", Ty::Uuid), CODE, MESSAGE],
 };
 
@@ -334,6 +358,7 @@ pub static OPT_ID_REP: Schema = Schema {
 pub static PERMIT_REP: Schema = Schema {
     name: "3005 reply",
     table: 27,
+    sorted: OnceLock::new(),
     fields: &[f("permitNo", Ty::Str(Some(6))), CODE, MESSAGE],
 };
 
@@ -341,6 +366,7 @@ pub static PERMIT_REP: Schema = Schema {
 pub static SPACE_REP: Schema = Schema {
     name: "5003 reply",
     table: 28,
+    sorted: OnceLock::new(),
     fields: &[o("parkCode", Ty::Str(Some(20))), CODE, MESSAGE],
 };
 
@@ -348,6 +374,7 @@ pub static SPACE_REP: Schema = Schema {
 pub static PRIORITY_REQ: Schema = Schema {
     name: "7001 request",
     table: 33,
+    sorted: OnceLock::new(),
     fields: &[
         f("id", Ty::Uuid),
         f("parkCode", Ty::Str(Some(20))),
@@ -361,6 +388,7 @@ pub static PRIORITY_REQ: Schema = Schema {
 pub static CONTROL_LIST_REQ: Schema = Schema {
     name: "4001 request",
     table: 35,
+    sorted: OnceLock::new(),
     fields: &[
         f("blackWhiteGraySheet", Ty::Object(&BLACK_WHITE_GRAY_SHEET)),
         STATUS,
@@ -371,6 +399,7 @@ pub static CONTROL_LIST_REQ: Schema = Schema {
 pub static COUPON_REQ: Schema = Schema {
     name: "4002 request",
     table: 37,
+    sorted: OnceLock::new(),
     fields: &[
         f("couponNo", Ty::Str(Some(20))),
         f("plateNo", Ty::Str(Some(10))),
@@ -386,6 +415,7 @@ pub static COUPON_REQ: Schema = Schema {
 pub static COUPON_REP: Schema = Schema {
     name: "4002 reply",
     table: 38,
+    sorted: OnceLock::new(),
     fields: &[f("couponNo", Ty::Str(Some(20))), CODE, MESSAGE],
 };
 
@@ -393,6 +423,7 @@ pub static COUPON_REP: Schema = Schema {
 pub static BOOK_REQ: Schema = Schema {
     name: "6001 request",
     table: 39,
+    sorted: OnceLock::new(),
     fields: &[
         f("bookCode", Ty::Str(Some(50))),
         f("parkCode", Ty::Str(Some(20))),
@@ -408,6 +439,7 @@ pub static BOOK_REQ: Schema = Schema {
 pub static BOOK_REP: Schema = Schema {
     name: "6001 reply",
     table: 40,
+    sorted: OnceLock::new(),
     fields: &[
         f("bookCode", Ty::Str(Some(50))),
         CODE,
@@ -422,6 +454,7 @@ pub static BOOK_REP: Schema = Schema {
 pub static BOOK_CONFIRM_REQ: Schema = Schema {
     name: "6002 request",
     table: 41,
+    sorted: OnceLock::new(),
     fields: &[
         f("bookCode", Ty::Str(Some(50))),
         f("parkCode", Ty::Str(Some(20))),
@@ -433,6 +466,7 @@ pub static BOOK_CONFIRM_REQ: Schema = Schema {
 pub static BOOK_CONFIRM_REP: Schema = Schema {
     name: "6002 reply",
     table: 42,
+    sorted: OnceLock::new(),
     fields: &[f("bookCode", Ty::Str(Some(50))), CODE, MESSAGE_REQ],
 };
 
