@@ -11,6 +11,10 @@ use parksim::proto::messages::{BookConfirmRequest, BookRequest, ParkCarInfo};
 use parksim::proto::time::DateTime;
 use std::hint::black_box;
 
+/// The allocator the `parksim` binary runs with, so the figures match it.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn car(plate: &str) -> ParkCarInfo {
     ParkCarInfo {
         plate_no: plate.into(),

@@ -31,6 +31,10 @@ use std::hint::black_box;
 use std::ops::Range;
 use std::time::Instant;
 
+/// The allocator the `parksim` binary runs with, so the figures match it.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const MONTH: &str = include_str!("month/month.toml");
 
 fn scenario(base: &str, sets: &[&str]) -> Scenario {

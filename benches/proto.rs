@@ -11,6 +11,10 @@ use parksim::proto::time::DateTime;
 use parksim::proto::{Mode, SignAlgo};
 use std::hint::black_box;
 
+/// The allocator the `parksim` binary runs with, so the figures match it.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn entry() -> Request {
     Request::Entry(vec![ParkRecordInfo {
         car_info: ParkCarInfo {

@@ -6,6 +6,10 @@ use parksim::scenario::Scenario;
 use parksim::sim::run::{RunOptions, run};
 use std::hint::black_box;
 
+/// The allocator the `parksim` binary runs with, so the figures match it.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn scenario(sets: &[&str]) -> Scenario {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     Scenario::from_toml_with_overrides(parksim::scenario::DEFAULT, &sets).unwrap()
