@@ -7,8 +7,9 @@
 //! the ids recorded (a resent id is a duplicate, acknowledged and not
 //! recorded again) and, for records the garage sent and the platform has
 //! not yet recorded, a 64-bit digest of the record. A recorded record is
-//! checked against its digest and dropped, so memory grows by 16 bytes per
-//! recorded id (the garage's ids are 32 hex digits), not by the record.
+//! checked against its digest and dropped, so memory grows by one bit per
+//! recorded id (the garage's ids are its seed and a counter, 32 hex
+//! digits: [`IdSet`]), not by the record.
 //!
 //! At the end ([`Books::problems`]) a record still pending is **missing**,
 //! one recorded that the garage never sent is **unknown**, one whose
@@ -75,6 +76,60 @@ impl Key {
     }
 }
 
+/// A set of record ids. The garage's ids are its seed (high 64 bits) and
+/// a counter (low 64): ids under the first seed seen with a counter below
+/// 2^32 are bits of a bitmap (one bit per id, and a lookup touches one
+/// word, not a slot of a hash table megabytes wide); any other id goes to
+/// a hash set. Membership is exact either way.
+#[derive(Debug, Default)]
+struct IdSet {
+    seed: Option<u64>,
+    bits: Vec<u64>,
+    other: HashSet<Key>,
+    len: usize,
+}
+
+impl IdSet {
+    /// The bit of `k`, if `k` is an id under the bitmap's seed.
+    fn bit(&self, k: &Key) -> Option<usize> {
+        let &Key::Hex(v) = k else { return None };
+        let (hi, lo) = ((v >> 64) as u64, v as u64);
+        (self.seed.is_none_or(|s| s == hi) && lo < 1 << 32).then_some(lo as usize)
+    }
+
+    fn contains(&self, k: &Key) -> bool {
+        match self.bit(k) {
+            Some(b) if self.seed.is_some() => self
+                .bits
+                .get(b / 64)
+                .is_some_and(|w| w >> (b % 64) & 1 == 1),
+            Some(_) => false,
+            None => self.other.contains(k),
+        }
+    }
+
+    fn insert(&mut self, k: Key) {
+        match self.bit(&k) {
+            Some(b) => {
+                if let Key::Hex(v) = k {
+                    self.seed = Some((v >> 64) as u64);
+                }
+                if self.bits.len() <= b / 64 {
+                    self.bits.resize(b / 64 + 1, 0);
+                }
+                let w = &mut self.bits[b / 64];
+                self.len += usize::from(*w >> (b % 64) & 1 == 0);
+                *w |= 1 << (b % 64);
+            }
+            None => self.len += usize::from(self.other.insert(k)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
 /// A record's content as 64 bits (FxHash over every field: no keys, the
 /// same in every run). Cheap rather than strong: it catches a record
 /// altered by a bug, not one forged to collide.
@@ -90,7 +145,7 @@ struct Book {
     /// Sent by the garage and not yet recorded: id → digest.
     pending: HashMap<Key, u64>,
     /// Every id the platform recorded.
-    recorded: HashSet<Key>,
+    recorded: IdSet,
     /// Distinct ids the garage sent.
     sent: u64,
     /// Recorded, never sent by the garage.
@@ -230,6 +285,39 @@ mod tests {
     use crate::proto::messages::{Amount, ParkCarInfo, ParkRecordInfo};
     use crate::proto::time::DateTime;
     use rust_decimal::Decimal;
+
+    /// The bitmap and the hash set together answer exactly as one hash
+    /// set would, whatever mix of seeds, counters and text ids comes.
+    #[test]
+    fn id_set_is_a_set() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut set = IdSet::default();
+        let mut reference = std::collections::HashSet::new();
+        for _ in 0..20_000 {
+            let id = match next() % 6 {
+                0 => format!("{:016x}{:016x}", 0xbeefu64, next() % 5_000),
+                1 => format!("{:016x}{:016x}", 0xbeefu64, (1u64 << 32) + next() % 50),
+                2 => format!("{:016x}{:016x}", 0xcafeu64, next() % 500),
+                3 => format!("ID-{}", next() % 300),
+                4 => format!("{:016X}{:016x}", 0xbeefu64, next() % 50),
+                _ => format!("{:016x}{:016x}", 0xbeefu64, next() % 5_000),
+            };
+            let k = Key::of(&id);
+            assert_eq!(set.contains(&k), reference.contains(&k), "{id}");
+            if next() % 2 == 0 {
+                set.insert(k.clone());
+                reference.insert(k);
+            }
+            assert_eq!(set.len(), reference.len());
+        }
+        assert!(!set.bits.is_empty() && !set.other.is_empty());
+    }
 
     fn rec(n: u64, plate: &str) -> ParkRecordInfo {
         ParkRecordInfo {
