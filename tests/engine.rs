@@ -2232,3 +2232,109 @@ fn reports_off_builds_no_protocol_message() {
     assert!(log_on > 0);
     assert_eq!(log_off, 0, "history off keeps no log");
 }
+
+/// `pay_plate` and `exit_plate` (a borrowed plate) answer, change state and
+/// queue effects exactly as `handle` with `Pay`, `Exit` and `Release`: two
+/// engines fed the same story, one through each, agree at every step,
+/// refusals and errors included.
+#[test]
+fn borrowed_plate_calls_equal_handle() {
+    #[derive(Clone, Copy)]
+    enum Call {
+        Pay(PayType, &'static str),
+        Exit,
+        Release,
+    }
+    let mut a = engine(cfg(10, 2));
+    let mut b = engine(cfg(10, 2));
+    let now = t0();
+    for e in [&mut a, &mut b] {
+        for p in ["P1", "P2", "P3"] {
+            arrive(e, now, GEN, p);
+            step(e, now, GEN);
+        }
+        e.handle(now, sheet("L2", "P2", 2, None, mins(now, 600), 1))
+            .unwrap();
+        drain(e);
+    }
+    let story: [(i64, &str, Call); 12] = [
+        (30, "P1", Call::Pay(PayType::WeChat, "微信公众号")),
+        (31, "P1", Call::Exit),
+        (40, "P3", Call::Exit),
+        (40, "P3", Call::Pay(PayType::Cash, "线下缴费")),
+        (40, "P3", Call::Pay(PayType::Cash, "线下缴费")),
+        (41, "P3", Call::Exit),
+        (50, "P2", Call::Exit),
+        (50, "P2", Call::Release),
+        (50, "P2", Call::Pay(PayType::Alipay, "支付宝")),
+        (51, "P2", Call::Release),
+        (60, "NOBODY", Call::Pay(PayType::Cash, "线下缴费")),
+        (5, "P1", Call::Exit),
+    ];
+    let mut kinds = Vec::new();
+    for (m, plate, call) in story {
+        let at = mins(now, m);
+        let via_handle = a.handle(
+            at,
+            match call {
+                Call::Pay(pay_type, from) => Command::Pay {
+                    plate: plate.into(),
+                    pay_type,
+                    pay_from: from.into(),
+                    order_no: None,
+                },
+                Call::Exit => Command::Exit {
+                    plate: plate.into(),
+                    equipment_id: None,
+                },
+                Call::Release => Command::Release {
+                    plate: plate.into(),
+                    equipment_id: None,
+                },
+            },
+        );
+        let borrowed = match call {
+            Call::Pay(pay_type, from) => b.pay_plate(at, plate, pay_type, from.into()),
+            Call::Exit => b.exit_plate(at, plate, false),
+            Call::Release => b.exit_plate(at, plate, true),
+        };
+        let what = format!("minute {m}, {plate}");
+        assert_eq!(format!("{via_handle:?}"), format!("{borrowed:?}"), "{what}");
+        kinds.push(match &via_handle {
+            Ok(Reply::Paid { .. }) => "paid",
+            Ok(Reply::NothingDue) => "nothing due",
+            Ok(Reply::Exited { .. }) => "exited",
+            Ok(Reply::PaymentDue { .. }) => "payment due",
+            Ok(Reply::ExitRefused { .. }) => "refused",
+            Err(EngineError::NotInside { .. }) => "not inside",
+            Err(EngineError::TimeWentBackwards { .. }) => "backwards",
+            other => panic!("{what}: {other:?}"),
+        });
+        assert_eq!(
+            format!("{:?}", drain(&mut a)),
+            format!("{:?}", drain(&mut b)),
+            "{what}"
+        );
+        assert_eq!(a.snapshot(), b.snapshot(), "{what}");
+    }
+    // The story reached every kind of answer.
+    assert_eq!(
+        kinds,
+        [
+            "paid",
+            "exited",
+            "payment due",
+            "paid",
+            "nothing due",
+            "exited",
+            "refused",
+            "payment due",
+            "paid",
+            "exited",
+            "not inside",
+            "backwards"
+        ]
+    );
+    assert_eq!(a.snapshot().used, 0);
+    assert_eq!(a.snapshot().exited, 3);
+}
