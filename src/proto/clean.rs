@@ -87,35 +87,8 @@ impl<'a> Cur<'a> {
     /// A JSON number's text (grammar checked).
     fn number(&mut self) -> Option<&'a [u8]> {
         let start = self.i;
-        self.eat(b'-');
-        match self.peek()? {
-            b'0' => self.i += 1,
-            b'1'..=b'9' => self.digits(),
-            _ => return None,
-        }
-        if self.eat(b'.') {
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return None;
-            }
-            self.digits();
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.i += 1;
-            if !self.eat(b'+') {
-                self.eat(b'-');
-            }
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return None;
-            }
-            self.digits();
-        }
+        self.i = super::number::json_number_end(self.b, start)?;
         Some(&self.b[start..self.i])
-    }
-
-    fn digits(&mut self) {
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.i += 1;
-        }
     }
 }
 

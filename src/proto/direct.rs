@@ -79,36 +79,9 @@ impl<'a> Rd<'a> {
     /// A JSON number's text (its grammar checked).
     fn number(&mut self) -> Option<&'a str> {
         let start = self.i;
-        self.eat(b'-');
-        match self.peek()? {
-            b'0' => self.i += 1,
-            b'1'..=b'9' => self.digits(),
-            _ => return None,
-        }
-        if self.eat(b'.') {
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return None;
-            }
-            self.digits();
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.i += 1;
-            if !self.eat(b'+') {
-                self.eat(b'-');
-            }
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return None;
-            }
-            self.digits();
-        }
+        self.i = super::number::json_number_end(self.b, start)?;
         // ASCII by construction.
         std::str::from_utf8(&self.b[start..self.i]).ok()
-    }
-
-    fn digits(&mut self) {
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.i += 1;
-        }
     }
 }
 

@@ -29,7 +29,7 @@ fn request_tail(out: &mut Vec<u8>, data_start: usize, timestamp: i64, algo: Sign
     out.extend_from_slice(b",\"sign\":\"");
     out.extend_from_slice(sign.as_slice());
     out.extend_from_slice(b"\",\"timestamp\":");
-    push_int(out, timestamp);
+    super::direct::write_int(timestamp, out);
     out.push(b'}');
 }
 
@@ -68,25 +68,6 @@ fn finish_frame(out: Vec<u8>, command: u16, packet_no: u32, direction: Direction
     }
     .seal(out)
     .unwrap_or_default()
-}
-
-/// Appends an integer's decimal text.
-fn push_int(out: &mut Vec<u8>, n: i64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut u = n.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&buf[i..]);
 }
 
 /// A reply as one SZTC frame (`packet_no` is the request's), written in
@@ -132,12 +113,12 @@ pub fn reply_frame_end(
 /// The reply envelope after `data`: code, message, timestamp.
 fn reply_tail(out: &mut Vec<u8>, result: ResultCode, message: &str, timestamp: i64) {
     out.extend_from_slice(b",\"resultCode\":");
-    push_int(out, result.code());
+    super::direct::write_int(result.code(), out);
     out.extend_from_slice(b",\"resultMsg\":");
     // A JSON string (escaped as serde_json does: canonical).
     let _ = serde_json::to_writer(&mut *out, message);
     out.extend_from_slice(b",\"timestamp\":");
-    push_int(out, timestamp);
+    super::direct::write_int(timestamp, out);
     out.push(b'}');
 }
 

@@ -53,6 +53,43 @@ struct Parts<'a> {
     exp: i64,
 }
 
+/// The end of the JSON number (RFC 8259 grammar: `-`, `0` or a digit
+/// run, an optional fraction, an optional exponent) that starts at
+/// `b[start]`, or `None` where the text is not one. The one number scanner
+/// of the byte readers (`clean`, `direct`).
+pub(crate) fn json_number_end(b: &[u8], start: usize) -> Option<usize> {
+    let digit = |i: usize| matches!(b.get(i), Some(b'0'..=b'9'));
+    let digits = |mut i: usize| {
+        while digit(i) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = start + usize::from(b.get(start) == Some(&b'-'));
+    i = match b.get(i)? {
+        b'0' => i + 1,
+        b'1'..=b'9' => digits(i),
+        _ => return None,
+    };
+    if b.get(i) == Some(&b'.') {
+        if !digit(i + 1) {
+            return None;
+        }
+        i = digits(i + 1);
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digit(i) {
+            return None;
+        }
+        i = digits(i);
+    }
+    Some(i)
+}
+
 fn parts(t: &str) -> Result<Parts<'_>, NumberError> {
     let b = t.as_bytes();
     let mut i = 0;
@@ -215,6 +252,29 @@ pub fn double(t: &str) -> Result<f64, NumberError> {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn json_number_grammar() {
+        for (t, end) in [
+            ("0", Some(1)),
+            ("-0", Some(2)),
+            ("12.50,", Some(5)),
+            ("1e5}", Some(3)),
+            ("-1.5E-3]", Some(7)),
+            ("1E+2", Some(4)),
+            ("01", Some(1)),
+            ("-", None),
+            ("1.", None),
+            (".5", None),
+            ("1e", None),
+            ("1e+", None),
+            ("x", None),
+            ("", None),
+        ] {
+            assert_eq!(json_number_end(t.as_bytes(), 0), end, "{t:?}");
+        }
+        assert_eq!(json_number_end(b"[3.25]", 1), Some(5));
+    }
 
     #[test]
     fn decimals_from_text() {
