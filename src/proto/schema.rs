@@ -83,10 +83,10 @@ pub struct Schema {
     pub name: &'static str,
     /// The table number.
     pub table: u8,
-    /// `sorted: OnceLock::new()`: the fields in byte order of their
-    /// names, made once on first use ([`Schema::sorted`]).
-    pub sorted: std::sync::OnceLock<SortedFields>,
     pub fields: &'static [Field],
+    /// The fields in byte order of their names, made once on first use
+    /// ([`Schema::sorted`]).
+    sorted: std::sync::OnceLock<SortedFields>,
 }
 
 /// A schema's fields in byte order of their names (canonical JSON's key
@@ -98,6 +98,15 @@ pub struct SortedFields {
 }
 
 impl Schema {
+    pub const fn new(name: &'static str, table: u8, fields: &'static [Field]) -> Schema {
+        Schema {
+            name,
+            table,
+            fields,
+            sorted: std::sync::OnceLock::new(),
+        }
+    }
+
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }

@@ -3,7 +3,6 @@
 //! reply items follow.
 
 use super::*;
-use std::sync::OnceLock;
 
 const fn f(name: &'static str, ty: Ty) -> Field {
     Field {
@@ -40,11 +39,10 @@ const STATUS: Field = f("status", Ty::Int(Some(&[1, 2])));
 const COUPON_TYPES: &[i64] = &[0, 1, 2, 3, 4];
 
 /// Table 2 `parkInfo`.
-pub static PARK_INFO: Schema = Schema {
-    name: "parkInfo",
-    table: 2,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static PARK_INFO: Schema = Schema::new(
+    "parkInfo",
+    2,
+    &[
         f("parkCode", Ty::Str(Some(20))),
         f("parkName", Ty::Str(Some(255))),
         f("charging", Ty::Object(&CHARGING_STANDARD)),
@@ -64,14 +62,13 @@ pub static PARK_INFO: Schema = Schema {
         x("totalStalls", Ty::IntRange(0, i32::MAX as i64)),
         x("staggerStalls", Ty::IntRange(0, i32::MAX as i64)),
     ],
-};
+);
 
 /// Table 3 `chargingStandard` (also the 3005 request).
-pub static CHARGING_STANDARD: Schema = Schema {
-    name: "chargingStandard",
-    table: 3,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static CHARGING_STANDARD: Schema = Schema::new(
+    "chargingStandard",
+    3,
+    &[
         f("parkCode", Ty::Str(Some(20))),
         f("permitNo", Ty::Str(Some(6))),
         f("charger", Ty::Str(Some(100))),
@@ -82,25 +79,23 @@ pub static CHARGING_STANDARD: Schema = Schema {
         o("pricingSign", STR),
         f("items", Ty::List(&Ty::Object(&CHARGE_ITEM))),
     ],
-};
+);
 
 /// Table 4 `chargeItem`.
-pub static CHARGE_ITEM: Schema = Schema {
-    name: "chargeItem",
-    table: 4,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static CHARGE_ITEM: Schema = Schema::new(
+    "chargeItem",
+    4,
+    &[
         f("chargeItem", Ty::Str(Some(20))),
         f("chargeDesc", Ty::Str(Some(100))),
     ],
-};
+);
 
 /// Table 5 `entranceInfo`.
-pub static ENTRANCE_INFO: Schema = Schema {
-    name: "entranceInfo",
-    table: 5,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static ENTRANCE_INFO: Schema = Schema::new(
+    "entranceInfo",
+    5,
+    &[
         f("id", Ty::Uuid),
         f("name", Ty::Str(Some(10))),
         f("parkCode", Ty::Str(Some(20))),
@@ -109,27 +104,25 @@ pub static ENTRANCE_INFO: Schema = Schema {
         f("longitude", LON),
         f("latitude", LAT),
     ],
-};
+);
 
 /// Table 6 `parkCarInfo`.
-pub static PARK_CAR_INFO: Schema = Schema {
-    name: "parkCarInfo",
-    table: 6,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static PARK_CAR_INFO: Schema = Schema::new(
+    "parkCarInfo",
+    6,
+    &[
         f("plateNo", Ty::Str(Some(10))),
         o("plateColor", Ty::Str(Some(3))),
         o("carColor", Ty::Str(Some(3))),
         o("carModel", Ty::Int(Some(&[1, 2, 3]))),
     ],
-};
+);
 
 /// Table 7 `parkRecordInfo` (the 5004, 5005 and 5006 requests).
-pub static PARK_RECORD_INFO: Schema = Schema {
-    name: "parkRecordInfo",
-    table: 7,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static PARK_RECORD_INFO: Schema = Schema::new(
+    "parkRecordInfo",
+    7,
+    &[
         f("id", Ty::Uuid),
         o("parkCode", Ty::Str(Some(20))),
         o("stallNo", Ty::Str(Some(28))),
@@ -143,14 +136,13 @@ pub static PARK_RECORD_INFO: Schema = Schema {
         f("discount", Ty::Decimal),
         f("received", Ty::Decimal),
     ],
-};
+);
 
 /// Table 8 `parkChargeInfo` (the 5008 request).
-pub static PARK_CHARGE_INFO: Schema = Schema {
-    name: "parkChargeInfo",
-    table: 8,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static PARK_CHARGE_INFO: Schema = Schema::new(
+    "parkChargeInfo",
+    8,
+    &[
         f("id", Ty::Uuid),
         o("orderNo", Ty::Str(Some(50))),
         f("recordId", Ty::Uuid),
@@ -163,14 +155,13 @@ pub static PARK_CHARGE_INFO: Schema = Schema {
         f("payFrom", Ty::Str(Some(10))),
         o("listDiscounts", Ty::List(&Ty::Object(&DISCOUNT_RECORD))),
     ],
-};
+);
 
 /// Table 9 `discountRecord`.
-pub static DISCOUNT_RECORD: Schema = Schema {
-    name: "discountRecord",
-    table: 9,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static DISCOUNT_RECORD: Schema = Schema::new(
+    "discountRecord",
+    9,
+    &[
         f("id", Ty::Uuid),
         o("couponNo", Ty::Str(Some(20))),
         f("couponType", Ty::Int(Some(COUPON_TYPES))),
@@ -178,14 +169,13 @@ pub static DISCOUNT_RECORD: Schema = Schema {
         o("discountChannel", Ty::Str(Some(100))),
         o("channelOrgCode", Ty::Str(Some(18))),
     ],
-};
+);
 
 /// Table 10 `blackWhiteGraySheet`.
-pub static BLACK_WHITE_GRAY_SHEET: Schema = Schema {
-    name: "blackWhiteGraySheet",
-    table: 10,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static BLACK_WHITE_GRAY_SHEET: Schema = Schema::new(
+    "blackWhiteGraySheet",
+    10,
+    &[
         f("id", Ty::Uuid),
         f("parkCode", Ty::Str(Some(20))),
         f("carInfo", Ty::Object(&PARK_CAR_INFO)),
@@ -194,40 +184,37 @@ pub static BLACK_WHITE_GRAY_SHEET: Schema = Schema {
         f("endDate", Ty::DateTime),
         f("strategyFrom", Ty::Str(Some(50))),
     ],
-};
+);
 
 /// Table 11 `parkSpaceInfo` (the 5003 request).
-pub static PARK_SPACE_INFO: Schema = Schema {
-    name: "parkSpaceInfo",
-    table: 11,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static PARK_SPACE_INFO: Schema = Schema::new(
+    "parkSpaceInfo",
+    11,
+    &[
         f("parkCode", Ty::Str(Some(20))),
         f("usedStalls", Ty::IntRange(0, i32::MAX as i64)),
         f("unusedStalls", Ty::IntRange(0, i32::MAX as i64)),
         o("reservedStalls", Ty::IntRange(0, i32::MAX as i64)),
     ],
-};
+);
 
 /// Table 15: 1001 request.
-pub static LOGIN_HTTP_REQ: Schema = Schema {
-    name: "1001 request",
-    table: 15,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static LOGIN_HTTP_REQ: Schema = Schema::new(
+    "1001 request",
+    15,
+    &[
         f("userId", Ty::Str(Some(32))),
         f("password", Ty::Str(Some(64))),
         o("callbackServer", Ty::Str(Some(200))),
         o("onlineOrderUrl", Ty::Str(Some(512))),
     ],
-};
+);
 
 /// Table 16: 1001 reply.
-pub static LOGIN_HTTP_REP: Schema = Schema {
-    name: "1001 reply",
-    table: 16,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static LOGIN_HTTP_REP: Schema = Schema::new(
+    "1001 reply",
+    16,
+    &[
         CODE,
         MESSAGE,
         f("scope", STR),
@@ -236,26 +223,24 @@ pub static LOGIN_HTTP_REP: Schema = Schema {
         f("accessToken", STR),
         f("refreshToken", STR),
     ],
-};
+);
 
 /// Table 17: 1002 request.
-pub static REFRESH_REQ: Schema = Schema {
-    name: "1002 request",
-    table: 17,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static REFRESH_REQ: Schema = Schema::new(
+    "1002 request",
+    17,
+    &[
         f("userId", Ty::Str(Some(32))),
         f("password", Ty::Str(Some(64))),
         f("accessToken", STR),
     ],
-};
+);
 
 /// Table 18: 1002 reply.
-pub static REFRESH_REP: Schema = Schema {
-    name: "1002 reply",
-    table: 18,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static REFRESH_REP: Schema = Schema::new(
+    "1002 reply",
+    18,
+    &[
         f("id", Ty::Uuid),
         CODE,
         MESSAGE,
@@ -264,69 +249,54 @@ pub static REFRESH_REP: Schema = Schema {
         f("accessToken", STR),
         f("refreshToken", STR),
     ],
-};
+);
 
 /// Table 19: 1003 request.
-pub static LOGOUT_HTTP_REQ: Schema = Schema {
-    name: "1003 request",
-    table: 19,
-    sorted: OnceLock::new(),
-    fields: &[f("accessToken", STR)],
-};
+pub static LOGOUT_HTTP_REQ: Schema = Schema::new("1003 request", 19, &[f("accessToken", STR)]);
 
 /// Tables 20 and 22: a bare code and message (1003, 1004 replies).
-pub static CODE_REP: Schema = Schema {
-    name: "code reply",
-    table: 20,
-    sorted: OnceLock::new(),
-    fields: &[CODE, MESSAGE],
-};
+pub static CODE_REP: Schema = Schema::new("code reply", 20, &[CODE, MESSAGE]);
 
 /// Table 21: 1004 request.
-pub static LOGIN_TCP_REQ: Schema = Schema {
-    name: "1004 request",
-    table: 21,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static LOGIN_TCP_REQ: Schema = Schema::new(
+    "1004 request",
+    21,
+    &[
         f("userId", Ty::Str(Some(32))),
         f("password", Ty::Str(Some(64))),
     ],
-};
+);
 
 /// Table 23: 3001 request.
-pub static PARK_INFO_REQ: Schema = Schema {
-    name: "3001 request",
-    table: 23,
-    sorted: OnceLock::new(),
-    fields: &[f("parkInfo", Ty::Object(&PARK_INFO)), STATUS],
-};
+pub static PARK_INFO_REQ: Schema = Schema::new(
+    "3001 request",
+    23,
+    &[f("parkInfo", Ty::Object(&PARK_INFO)), STATUS],
+);
 
 /// Table 24: 3001 reply.
-pub static PARK_INFO_REP: Schema = Schema {
-    name: "3001 reply",
-    table: 24,
-    sorted: OnceLock::new(),
-    fields: &[f("parkCode", Ty::Str(Some(20))), CODE, MESSAGE],
-};
+pub static PARK_INFO_REP: Schema = Schema::new(
+    "3001 reply",
+    24,
+    &[f("parkCode", Ty::Str(Some(20))), CODE, MESSAGE],
+);
 
 /// Table 25: 3002 request (the object is table 5, under the key
 /// `entranceExitInfo`).
-pub static ENTRANCE_REQ: Schema = Schema {
-    name: "3002 request",
-    table: 25,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static ENTRANCE_REQ: Schema = Schema::new(
+    "3002 request",
+    25,
+    &[
         f("entranceExitInfo", Ty::Object(&ENTRANCE_INFO_3002)),
         STATUS,
     ],
-};
+);
 
 /// Table 5 as the 3002 example sends it: with an extra `garageCode`.
-pub static ENTRANCE_INFO_3002: Schema = Schema {
-    name: "entranceExitInfo",
-    table: 5,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static ENTRANCE_INFO_3002: Schema = Schema::new(
+    "entranceExitInfo",
+    5,
+    &[
         f("id", Ty::Uuid),
         f("name", Ty::Str(Some(10))),
         f("parkCode", Ty::Str(Some(20))),
@@ -336,71 +306,56 @@ pub static ENTRANCE_INFO_3002: Schema = Schema {
         f("longitude", LON),
         f("latitude", LAT),
     ],
-};
+);
 
 /// Tables 26, 29, 32, 34: id (required), code, message.
-pub static ID_REP: Schema = Schema {
-    name: "id reply",
-    table: 26,
-    sorted: OnceLock::new(),
-    fields: &[f("id", Ty::Uuid), CODE, MESSAGE],
-};
+pub static ID_REP: Schema = Schema::new("id reply", 26, &[f("id", Ty::Uuid), CODE, MESSAGE]);
 
 /// Tables 30, 31, 36: id (optional), code, message.
-pub static OPT_ID_REP: Schema = Schema {
-    name: "id reply",
-    table: 30,
-    sorted: OnceLock::new(),
-    fields: &[o("id", Ty::Uuid), CODE, MESSAGE],
-};
+pub static OPT_ID_REP: Schema = Schema::new("id reply", 30, &[o("id", Ty::Uuid), CODE, MESSAGE]);
 
 /// Table 27: 3005 reply.
-pub static PERMIT_REP: Schema = Schema {
-    name: "3005 reply",
-    table: 27,
-    sorted: OnceLock::new(),
-    fields: &[f("permitNo", Ty::Str(Some(6))), CODE, MESSAGE],
-};
+pub static PERMIT_REP: Schema = Schema::new(
+    "3005 reply",
+    27,
+    &[f("permitNo", Ty::Str(Some(6))), CODE, MESSAGE],
+);
 
 /// Table 28: 5003 reply.
-pub static SPACE_REP: Schema = Schema {
-    name: "5003 reply",
-    table: 28,
-    sorted: OnceLock::new(),
-    fields: &[o("parkCode", Ty::Str(Some(20))), CODE, MESSAGE],
-};
+pub static SPACE_REP: Schema = Schema::new(
+    "5003 reply",
+    28,
+    &[o("parkCode", Ty::Str(Some(20))), CODE, MESSAGE],
+);
 
 /// Table 33: 7001 request.
-pub static PRIORITY_REQ: Schema = Schema {
-    name: "7001 request",
-    table: 33,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static PRIORITY_REQ: Schema = Schema::new(
+    "7001 request",
+    33,
+    &[
         f("id", Ty::Uuid),
         f("parkCode", Ty::Str(Some(20))),
         f("time", Ty::DateTime),
         f("operateType", Ty::Int(Some(&[0, 1]))),
         o("remark", Ty::Str(Some(200))),
     ],
-};
+);
 
 /// Table 35: 4001 request.
-pub static CONTROL_LIST_REQ: Schema = Schema {
-    name: "4001 request",
-    table: 35,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static CONTROL_LIST_REQ: Schema = Schema::new(
+    "4001 request",
+    35,
+    &[
         f("blackWhiteGraySheet", Ty::Object(&BLACK_WHITE_GRAY_SHEET)),
         STATUS,
     ],
-};
+);
 
 /// Table 37: 4002 request.
-pub static COUPON_REQ: Schema = Schema {
-    name: "4002 request",
-    table: 37,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static COUPON_REQ: Schema = Schema::new(
+    "4002 request",
+    37,
+    &[
         f("couponNo", Ty::Str(Some(20))),
         f("plateNo", Ty::Str(Some(10))),
         f("couponType", Ty::Int(Some(COUPON_TYPES))),
@@ -409,22 +364,20 @@ pub static COUPON_REQ: Schema = Schema {
         o("discountChannel", Ty::Str(Some(100))),
         o("channelOrgCode", Ty::Str(Some(18))),
     ],
-};
+);
 
 /// Table 38: 4002 reply.
-pub static COUPON_REP: Schema = Schema {
-    name: "4002 reply",
-    table: 38,
-    sorted: OnceLock::new(),
-    fields: &[f("couponNo", Ty::Str(Some(20))), CODE, MESSAGE],
-};
+pub static COUPON_REP: Schema = Schema::new(
+    "4002 reply",
+    38,
+    &[f("couponNo", Ty::Str(Some(20))), CODE, MESSAGE],
+);
 
 /// Table 39: 6001 request.
-pub static BOOK_REQ: Schema = Schema {
-    name: "6001 request",
-    table: 39,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static BOOK_REQ: Schema = Schema::new(
+    "6001 request",
+    39,
+    &[
         f("bookCode", Ty::Str(Some(50))),
         f("parkCode", Ty::Str(Some(20))),
         f("carInfo", Ty::Object(&PARK_CAR_INFO)),
@@ -433,14 +386,13 @@ pub static BOOK_REQ: Schema = Schema {
         f("obligatTime", Ty::IntRange(0, i32::MAX as i64)),
         f("operateType", Ty::Int(Some(&[1, 2]))),
     ],
-};
+);
 
 /// Table 40: 6001 reply.
-pub static BOOK_REP: Schema = Schema {
-    name: "6001 reply",
-    table: 40,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static BOOK_REP: Schema = Schema::new(
+    "6001 reply",
+    40,
+    &[
         f("bookCode", Ty::Str(Some(50))),
         CODE,
         MESSAGE_REQ,
@@ -448,27 +400,25 @@ pub static BOOK_REP: Schema = Schema {
         o("restReservedStalls", Ty::IntRange(0, i32::MAX as i64)),
         x("bluetoothAddress", STR),
     ],
-};
+);
 
 /// Table 41: 6002 request.
-pub static BOOK_CONFIRM_REQ: Schema = Schema {
-    name: "6002 request",
-    table: 41,
-    sorted: OnceLock::new(),
-    fields: &[
+pub static BOOK_CONFIRM_REQ: Schema = Schema::new(
+    "6002 request",
+    41,
+    &[
         f("bookCode", Ty::Str(Some(50))),
         f("parkCode", Ty::Str(Some(20))),
         f("confirmStatus", Ty::Int(Some(&[0, 1]))),
     ],
-};
+);
 
 /// Table 42: 6002 reply.
-pub static BOOK_CONFIRM_REP: Schema = Schema {
-    name: "6002 reply",
-    table: 42,
-    sorted: OnceLock::new(),
-    fields: &[f("bookCode", Ty::Str(Some(50))), CODE, MESSAGE_REQ],
-};
+pub static BOOK_CONFIRM_REP: Schema = Schema::new(
+    "6002 reply",
+    42,
+    &[f("bookCode", Ty::Str(Some(50))), CODE, MESSAGE_REQ],
+);
 
 /// The schema of one request item of `cmd` (`None`: 1005 and 1006, whose
 /// `data` is empty).
