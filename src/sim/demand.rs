@@ -33,28 +33,22 @@ impl DriverId {
     /// no plate per driver.
     pub fn plate(self) -> Plate {
         const PREFIX: &[u8] = "粤B".as_bytes();
-        const UPPER: &[u8; 16] = b"0123456789ABCDEF";
-        let n = self.0 as u64 + 1;
-        let digits = ((64 - n.leading_zeros() as usize).div_ceil(4)).max(6);
-        let mut buf = [0u8; 12];
+        let (digits, start) = crate::proto::hex::upper(self.0 as u64 + 1, 6);
+        let digits = &digits[start..];
+        let mut buf = [0u8; 13];
         buf[..PREFIX.len()].copy_from_slice(PREFIX);
-        let len = PREFIX.len() + digits;
-        let mut x = n;
-        for slot in buf[PREFIX.len()..len].iter_mut().rev() {
-            *slot = UPPER[(x & 0xF) as usize];
-            x >>= 4;
-        }
+        buf[PREFIX.len()..PREFIX.len() + digits.len()].copy_from_slice(digits);
         Plate {
             buf,
-            len: len as u8,
+            len: (PREFIX.len() + digits.len()) as u8,
         }
     }
 }
 
-/// A driver's plate (see [`DriverId::plate`]), 10 to 12 bytes inline.
+/// A driver's plate (see [`DriverId::plate`]), 10 to 13 bytes inline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plate {
-    buf: [u8; 12],
+    buf: [u8; 13],
     len: u8,
 }
 
@@ -349,6 +343,7 @@ mod test {
         assert_eq!(DriverId(0xABCDE).plate().as_str(), "粤B0ABCDF");
         assert_eq!(DriverId(0xFFFFFF).plate().as_str(), "粤B1000000");
         assert_eq!(DriverId(u32::MAX - 1).plate().as_str(), "粤BFFFFFFFF");
+        assert_eq!(DriverId(u32::MAX).plate().as_str(), "粤B100000000");
         assert_eq!(
             DriverId::of_plate(&DriverId(0x1234567).plate()),
             Some(DriverId(0x1234567))
