@@ -273,7 +273,7 @@ impl Engine {
         }
         let stay = now.0 - rec.enter_time.0;
         let pending = self.coupons.remove(plate).unwrap_or_default();
-        let d = apply_coupons(&self.cfg.tariff, stay, due, &pending);
+        let d = apply_coupons(self.fees.tariff(), stay, due, &pending);
         let received = Amount(due.0 - d.discount.0);
         let charge_id = self.fresh_id();
         let mut list = Vec::new();
