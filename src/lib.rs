@@ -14,3 +14,5 @@ pub mod proto;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+#[cfg(test)]
+mod testing;

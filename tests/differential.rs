@@ -29,23 +29,9 @@ use parksim::proto::{Direction, Mode, ResultCode, SignAlgo};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/fixtures/appendix-b");
 
-/// xorshift64*: deterministic, seedable, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, k: u64) -> bool {
-        self.next() % k == 0
-    }
-}
+#[path = "support/xorshift.rs"]
+mod xorshift;
+use xorshift::Rng;
 
 struct Base {
     code: u16,

@@ -348,20 +348,9 @@ fn serde_read_reply(cmd: Command, data: &[u8]) -> Option<Reply> {
     })
 }
 
-/// xorshift64*, seeded by proptest.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+#[path = "support/xorshift.rs"]
+mod xorshift;
+use xorshift::Rng;
 
 /// Replacement pieces that make the narrow form wider or wrong.
 const PIECES: &[&[u8]] = &[

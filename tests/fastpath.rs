@@ -8,6 +8,9 @@ use parksim::proto::envelope::{self, decode, decode_reply_fast, decode_request_f
 use parksim::proto::messages::{Reply, Request};
 use parksim::proto::{Command, Direction, Mode, ResultCode, SignAlgo};
 
+#[path = "support/xorshift.rs"]
+mod xorshift;
+
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/fixtures/appendix-b");
 
 /// Every Appendix B body, with its interface code and direction.
@@ -132,13 +135,7 @@ fn canonical_frames_take_the_fast_path() {
 #[test]
 fn mutated_bodies_never_disagree() {
     let bodies = canonical_bodies();
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut next = xorshift::stream(0x2545_F491_4F6C_DD1D);
     let edits: &[&[u8]] = &[
         b" ",
         b"\\n",
@@ -253,13 +250,7 @@ fn envelope_variants_step_aside() {
 /// fast readers and the shared `accepted_*` entry points.
 #[test]
 fn truncated_and_random_bodies_do_not_panic() {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut next = xorshift::stream(0x9E37_79B9_7F4A_7C15);
     for (code, dir, body) in canonical_bodies() {
         for n in 0..body.len() {
             let cut = &body[..n];

@@ -251,11 +251,6 @@ impl<E> EventQueue<E> {
         Some((e.at, e.event))
     }
 
-    /// Time of the next event, if any.
-    pub fn peek_time(&mut self) -> Option<SimTime> {
-        self.next().map(|((t, _), _)| t)
-    }
-
     /// `(time, sequence)` of the next event, if any: its place in the
     /// order.
     pub fn peek_key(&mut self) -> Option<(SimTime, u64)> {
@@ -315,13 +310,7 @@ mod test {
     /// (time, insertion order) would give, whichever store an event took.
     #[test]
     fn same_order_as_a_sort_whatever_the_mix() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::testing::xorshift(0x9E37_79B9_7F4A_7C15);
         for round in 0..200 {
             let mut q = EventQueue::new();
             let mut pending: Vec<(SimTime, u64)> = Vec::new();

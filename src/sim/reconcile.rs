@@ -290,13 +290,7 @@ mod tests {
     /// set would, whatever mix of seeds, counters and text ids comes.
     #[test]
     fn id_set_is_a_set() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::testing::xorshift(0x2545_F491_4F6C_DD1D);
         let mut set = IdSet::default();
         let mut reference = std::collections::HashSet::new();
         for _ in 0..20_000 {
