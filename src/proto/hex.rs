@@ -4,30 +4,18 @@
 pub(crate) const LOWER: &[u8; 16] = b"0123456789abcdef";
 const UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
-/// `n`'s hex digits, zero-padded to `width` (1..=16; a wider number keeps
-/// all its digits), at the end of a buffer: the digits are `buf[start..]`.
-fn digits(n: u64, width: usize, digits: &[u8; 16]) -> ([u8; 16], usize) {
+fn push(out: &mut String, n: u64, width: usize, digits: &[u8; 16]) {
     let mut buf = [b'0'; 16];
     let width = width.clamp(1, 16);
     let need = (64 - n.leading_zeros() as usize).div_ceil(4).max(1);
-    let start = 16 - width.max(need);
+    let w = width.max(need);
     let mut x = n;
-    for slot in buf[start..].iter_mut().rev() {
+    for slot in buf[16 - w..].iter_mut().rev() {
         *slot = digits[(x & 0xF) as usize];
         x >>= 4;
     }
-    (buf, start)
-}
-
-/// [`push_upper`]'s digits without a `String`: they are `buf[start..]`.
-pub fn upper(n: u64, width: usize) -> ([u8; 16], usize) {
-    digits(n, width, UPPER)
-}
-
-fn push(out: &mut String, n: u64, width: usize, table: &[u8; 16]) {
-    let (buf, start) = digits(n, width, table);
     // ASCII digits only.
-    out.push_str(std::str::from_utf8(&buf[start..]).unwrap_or_default());
+    out.push_str(std::str::from_utf8(&buf[16 - w..]).unwrap_or_default());
 }
 
 /// Appends `n` as lowercase hex, zero-padded to `width` digits (like
@@ -71,8 +59,6 @@ mod test {
             let mut b = String::new();
             push_upper(&mut b, n, w);
             assert_eq!(b, format!("{n:0w$X}"));
-            let (buf, start) = upper(n, w);
-            assert_eq!(&buf[start..], b.as_bytes());
         }
         let mut v = Vec::new();
         encode_into(&[0x00, 0x9f, 0xff, 0x10], &mut v);
