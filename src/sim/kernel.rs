@@ -93,6 +93,17 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// What [`EventQueue::pop_unless`] found next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next<E> {
+    /// This event, popped.
+    Event(SimTime, E),
+    /// The event kept outside the queue comes first.
+    Outside,
+    /// Nothing anywhere.
+    Empty,
+}
+
 /// Which store holds the next event.
 #[derive(Debug, Clone, Copy)]
 enum Store {
@@ -241,20 +252,34 @@ impl<E> EventQueue<E> {
 
     /// The next event, advancing `now` to its time. O(log n).
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let (_, store) = self.next()?;
-        let e = match store {
-            Store::Run => self.run.pop_front()?,
-            Store::Ripe => self.ripe.pop_front()?,
-            Store::Heap => self.heap.pop()?.0,
-        };
-        self.now = e.at;
-        Some((e.at, e.event))
+        match self.pop_unless(None) {
+            Next::Event(t, e) => Some((t, e)),
+            Next::Outside | Next::Empty => None,
+        }
     }
 
-    /// `(time, sequence)` of the next event, if any: its place in the
-    /// order.
-    pub fn peek_key(&mut self) -> Option<(SimTime, u64)> {
-        self.next().map(|(k, _)| k)
+    /// The next event, unless the event kept outside the queue at key
+    /// `outside` (a time and a [`take_seq`](Self::take_seq) number) comes
+    /// first: then nothing is popped and [`Next::Outside`] says so. One
+    /// look at the heads either way.
+    pub fn pop_unless(&mut self, outside: Option<(SimTime, u64)>) -> Next<E> {
+        let head = self.next();
+        if let Some(k) = outside
+            && head.is_none_or(|(h, _)| k < h)
+        {
+            return Next::Outside;
+        }
+        let Some((_, store)) = head else {
+            return Next::Empty;
+        };
+        let e = match store {
+            Store::Run => self.run.pop_front(),
+            Store::Ripe => self.ripe.pop_front(),
+            Store::Heap => self.heap.pop().map(|Reverse(e)| e),
+        };
+        let Some(e) = e else { return Next::Empty };
+        self.now = e.at;
+        Next::Event(e.at, e.event)
     }
 
     /// The sequence number an event scheduled now would get, taken as if
@@ -364,13 +389,13 @@ mod test {
         }
         let mut kept = Some(kept);
         loop {
-            match (kept, b.peek_key()) {
-                (Some(k), next) if next.is_none_or(|n| k < n) => {
+            match b.pop_unless(kept) {
+                Next::Outside => {
                     order_b.push("outside");
                     kept = None;
                 }
-                (_, Some(_)) => order_b.push(b.pop().unwrap().1),
-                _ => break,
+                Next::Event(_, e) => order_b.push(e),
+                Next::Empty => break,
             }
         }
         assert_eq!(order_a, order_b);

@@ -39,7 +39,7 @@
 use super::booking::{BookingPolicy, Inventory, Resv, ResvState};
 use super::demand::{Demand, Driver, DriverId, Visit};
 use super::dist::Dist;
-use super::kernel::{EventQueue, SimTime};
+use super::kernel::{EventQueue, Next, SimTime};
 use super::lanes::{Exits, Gates, choose_entrance, other_entrance};
 use super::link::Link;
 use super::reconcile::Books;
@@ -569,17 +569,13 @@ impl<'a> Sim<'a> {
         loop {
             // The minute sample is an event kept beside the queue, ordered
             // against it by the sequence number it took.
-            let sample_first = match (self.next_sample, self.q.peek_key()) {
-                (Some(s), Some(k)) => s < k,
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            let (t, ev) = match (sample_first, self.next_sample) {
-                (true, Some((t, _))) => (t, None),
-                _ => match self.q.pop() {
-                    Some((t, ev)) => (t, Some(ev)),
+            let (t, ev) = match self.q.pop_unless(self.next_sample) {
+                Next::Event(t, ev) => (t, Some(ev)),
+                Next::Outside => match self.next_sample {
+                    Some((t, _)) => (t, None),
                     None => break,
                 },
+                Next::Empty => break,
             };
             if t >= self.end {
                 break;
