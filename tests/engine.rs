@@ -1346,6 +1346,7 @@ fn standard_example_21_yuan_and_10_with_an_11_yuan_coupon() {
     let Reply::Admitted { record_id, .. } = admit(&mut e, now, RES) else {
         panic!()
     };
+    let record_id = record_id.text();
     assert_eq!(
         book_code(
             e.handle(now, coupon("Q1", "粤B88888", 1, Amount::new(1100)))
@@ -1371,6 +1372,7 @@ fn standard_example_21_yuan_and_10_with_an_11_yuan_coupon() {
     else {
         panic!()
     };
+    let charge_id = charge_id.text();
     assert_eq!(
         (receivables, discount, received),
         (Amount::new(2100), Amount::new(1100), Amount::new(1000))
@@ -1552,6 +1554,7 @@ fn correction_reports_5006() {
     let Reply::Admitted { record_id, .. } = admit(&mut e, now, GEN) else {
         panic!()
     };
+    let record_id = record_id.text();
     drain(&mut e);
     let r = e
         .handle(
@@ -1986,7 +1989,7 @@ proptest! {
             }
             for cmd in commands(op, now, &records) {
             match e.handle(now, cmd) {
-                Ok(Reply::Admitted { record_id, .. }) => records.push(record_id),
+                Ok(Reply::Admitted { record_id, .. }) => records.push(record_id.text()),
                 Ok(Reply::Book(r)) => {
                     prop_assert!(r.rest_reserved_stalls.is_none_or(|n| n >= 0));
                 }
@@ -2033,7 +2036,7 @@ proptest! {
                 for cmd in commands(op, now, &records) {
                     let r = e.handle(now, cmd);
                     if let Ok(Reply::Admitted { record_id, .. }) = &r {
-                        records.push(record_id.clone());
+                        records.push(record_id.text());
                     }
                     out.push(format!("{r:?}"));
                 }

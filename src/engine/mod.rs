@@ -7,8 +7,8 @@
 //! tell the outside world — the reports 5003, 5004, 5005, 5006, 5008 and
 //! 7001 as their protocol types, U-turns, platform warnings, level changes —
 //! queues up as [`Effect`]s drained with [`Engine::poll`]. Report ids are
-//! `format!("{seed:016x}{n:016x}")` with the configured seed and a counter,
-//! so a run is reproducible byte for byte.
+//! [`ReportId`]s, `{seed:016x}{n:016x}` with the configured seed and a
+//! counter, so a run is reproducible byte for byte.
 //!
 //! # Model
 //! - `total` stalls; a reservable pool: at most `reservable` stalls locked
@@ -128,6 +128,7 @@
 pub mod admission;
 pub mod config;
 pub mod fees;
+pub mod ids;
 pub mod log;
 mod state;
 
@@ -140,6 +141,7 @@ pub use config::{
     PoolPolicy, PrioritySchedule, RatioScope,
 };
 pub use fees::{CouponKind, FeeTable, PayType, Tariff, apply_coupons};
+pub use ids::ReportId;
 pub use log::{Event, EventKind, EventLog};
 pub use state::{Booking, BookingState, Engine, Record};
 
@@ -283,14 +285,14 @@ pub enum Reply {
     TurnedAway(UTurnReason),
     Admitted {
         plate: String,
-        record_id: String,
+        record_id: ReportId,
         class: VehicleClass,
         /// An attendant confirmed it (one-entrance manual mode).
         manual: bool,
     },
     Wait(WaitReason),
     Paid {
-        charge_id: String,
+        charge_id: ReportId,
         receivables: Amount,
         discount: Amount,
         received: Amount,
@@ -302,7 +304,7 @@ pub enum Reply {
         amount: Amount,
     },
     Exited {
-        record_id: String,
+        record_id: ReportId,
     },
     /// The control list forbids this vehicle to leave.
     ExitRefused {

@@ -9,7 +9,8 @@ use super::config::{Config, ConfigError, FullRuleWhen, LaneKind, PoolPolicy, Rat
 use super::fees::{CouponKind, FeeTable, PayType, apply_coupons};
 use super::log::{EventKind, EventLog};
 use super::{
-    Command, ControlStrategy, Effect, EngineError, EntranceId, Gate, Reply, Snapshot, UTurnReason,
+    Command, ControlStrategy, Effect, EngineError, EntranceId, Gate, Reply, ReportId, Snapshot,
+    UTurnReason,
 };
 use crate::proto::codes::BizCode;
 use crate::proto::messages::{
@@ -86,7 +87,7 @@ impl Booking {
 /// A parking record (table 7): one stay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
-    pub id: String,
+    pub id: ReportId,
     pub car: ParkCarInfo,
     pub enter_time: DateTime,
     pub leave_time: Option<DateTime>,
@@ -103,7 +104,7 @@ pub struct Record {
     pub received: Amount,
     /// Charge ids (5008) of this stay; kept only when reports or the
     /// history are on (the 5005's `chargeIdList`, the log).
-    pub charge_ids: Vec<String>,
+    pub charge_ids: Vec<ReportId>,
     pub paid_at: Option<DateTime>,
 }
 
@@ -112,10 +113,11 @@ impl Record {
     pub fn info(&self, park_code: &str) -> ParkRecordInfo {
         ParkRecordInfo {
             car_info: self.car.clone(),
-            charge_id_list: (!self.charge_ids.is_empty()).then(|| self.charge_ids.clone()),
+            charge_id_list: (!self.charge_ids.is_empty())
+                .then(|| self.charge_ids.iter().map(|c| c.text()).collect()),
             discount: self.discount,
             enter_time: self.enter_time,
-            id: self.id.clone(),
+            id: self.id.text(),
             in_equipment_id: self.in_equipment_id.clone(),
             leave_time: self.leave_time,
             out_equipment_id: self.out_equipment_id.clone(),
@@ -183,7 +185,7 @@ pub struct Engine {
     /// Of those, the ones that entered as general.
     general_inside: u32,
     /// Finished stays, by record id.
-    closed: HashMap<String, Box<Record>>,
+    closed: HashMap<ReportId, Box<Record>>,
     bookings: BTreeMap<String, Booking>,
     live_by_plate: HashMap<String, String>,
     next_label: u32,
@@ -435,7 +437,8 @@ impl Engine {
 
     /// A finished stay.
     pub fn closed_record(&self, record_id: &str) -> Option<&Record> {
-        self.closed.get(record_id).map(|r| &**r)
+        let id = ReportId::parse(record_id)?;
+        self.closed.get(&id).map(|r| &**r)
     }
 
     /// The current lane kind of an entrance.
@@ -530,13 +533,9 @@ impl Engine {
         }
     }
 
-    fn fresh_id(&mut self) -> String {
-        let n = self.next_id;
+    fn fresh_id(&mut self) -> ReportId {
         self.next_id += 1;
-        let mut id = String::with_capacity(32);
-        crate::proto::hex::push_lower(&mut id, self.cfg.seed, 16);
-        crate::proto::hex::push_lower(&mut id, n, 16);
-        id
+        ReportId::new(self.cfg.seed, self.next_id - 1)
     }
 
     fn stall_no(&self, stall: u32) -> String {
@@ -652,7 +651,7 @@ impl Engine {
         if self.cfg.reports {
             self.effects
                 .push_back(Effect::PrioritySwitch(PrioritySwitch {
-                    id,
+                    id: id.text(),
                     operate_type: on as i64,
                     park_code: self.cfg.park_code.clone(),
                     remark,
@@ -754,8 +753,8 @@ mod test {
             ..Config::default()
         };
         let mut e = Engine::new(cfg, DateTime(0)).unwrap();
-        let a = e.fresh_id();
-        let b = e.fresh_id();
+        let a = e.fresh_id().text();
+        let b = e.fresh_id().text();
         assert_eq!(a.len(), 32);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(a, "000000000000abcd0000000000000001");

@@ -47,8 +47,8 @@ pub use super::summary::{Audit, EntranceSummary, Hourly, RunResult, Series, Summ
 use super::summary::{Counts, Integrals, WaitHist, rate, ratio};
 use crate::engine::{
     self, Admission, Command as Cmd, Config, Engine, EntranceConfig, EntranceId, FlowPolicy,
-    LaneKind, OneEntranceMode, PayType, PrioritySchedule, Reply as ERe, Tariff, VehicleClass,
-    next_admission,
+    LaneKind, OneEntranceMode, PayType, PrioritySchedule, Reply as ERe, ReportId, Tariff,
+    VehicleClass, next_admission,
 };
 use crate::platform::{Account, Platform, PlatformConfig};
 use crate::proto::messages::{Amount, ParkCarInfo, Request};
@@ -382,7 +382,7 @@ pub(super) struct Sim<'a> {
     control_hold_ms: i64,
     /// Entries of reserved vehicles the platform owes a coupon once it
     /// holds them: record id → plate.
-    pub(super) coupon_due: BTreeMap<String, String>,
+    pub(super) coupon_due: BTreeMap<ReportId, String>,
     /// The earliest engine timer scheduled.
     timer_at: Option<SimTime>,
     series: Series,

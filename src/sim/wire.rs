@@ -11,7 +11,7 @@ use super::reconcile::Kind;
 use super::run::{
     DAY0, DES_KEY, Ev, PARK_CODE, PASSWORD, Sim, TOKEN_TTL_S, USER, amount, car, t2dt,
 };
-use crate::engine::{Command as Cmd, Effect, Reply as ERe};
+use crate::engine::{Command as Cmd, Effect, Reply as ERe, ReportId};
 use crate::platform::http;
 use crate::proto::envelope;
 use crate::proto::frame::Direction;
@@ -223,18 +223,19 @@ impl Sim<'_> {
         let Some(c) = self.scn.fees.reserved_coupon.clone() else {
             return;
         };
-        let recorded: Vec<(String, String)> = self
+        let recorded: Vec<(ReportId, String)> = self
             .coupon_due
             .iter()
             // Without frames the platform learns of the entry at once.
-            .filter(|(id, _)| !self.frames() || self.books.holds(Kind::Entry, id))
-            .map(|(id, plate)| (id.clone(), plate.clone()))
+            .filter(|(id, _)| !self.frames() || self.books.holds(Kind::Entry, &id.text()))
+            .map(|(id, plate)| (*id, plate.clone()))
             .collect();
         for (id, plate) in recorded {
             self.coupon_due.remove(&id);
             let req = CouponDownlink {
                 channel_org_code: None,
-                coupon_no: format!("C{}", &id[16..]),
+                // The record id's counter half, as its text writes it.
+                coupon_no: format!("C{:016x}", id.n()),
                 coupon_type: c.kind as i64,
                 coupon_value: amount(c.value),
                 discount_channel: Some("预约平台".into()),

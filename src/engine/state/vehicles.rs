@@ -199,7 +199,7 @@ impl Engine {
             stall = Some(s);
         }
         let rec = Record {
-            id: record_id.clone(),
+            id: record_id,
             car: w.car,
             enter_time: now,
             leave_time: None,
@@ -230,7 +230,7 @@ impl Engine {
             .push(now, Some(&plate), w.book_code.as_deref(), || {
                 EventKind::Entered {
                     entrance: EntranceId(ix),
-                    record_id: record_id.clone(),
+                    record_id: record_id.text(),
                     class,
                     manual,
                 }
@@ -278,7 +278,7 @@ impl Engine {
         let charge_id = self.fresh_id();
         let mut list = Vec::new();
         for (c, _) in &d.applied {
-            let id = self.fresh_id();
+            let id = self.fresh_id().text();
             list.push(DiscountRecord {
                 channel_org_code: c.channel_org_code.clone(),
                 coupon_no: Some(c.coupon_no.clone()),
@@ -297,14 +297,14 @@ impl Engine {
         rec.discount = add(rec.discount, d.discount);
         rec.received = add(rec.received, received);
         if self.cfg.reports || self.cfg.history {
-            rec.charge_ids.push(charge_id.clone());
+            rec.charge_ids.push(charge_id);
         }
         rec.paid_at = Some(now);
         if self.cfg.reports {
             let charge = ParkChargeInfo {
                 car_info: rec.car.clone(),
                 discount: d.discount,
-                id: charge_id.clone(),
+                id: charge_id.text(),
                 list_discounts: (!list.is_empty()).then_some(list),
                 order_no,
                 pay_from: pay_from.into_owned(),
@@ -312,14 +312,14 @@ impl Engine {
                 pay_type: pay_type.code(),
                 receivables: due,
                 received,
-                record_id: rec.id.clone(),
+                record_id: rec.id.text(),
             };
             self.effects.push_back(Effect::Charge(charge));
         }
         let book = rec.book_code.clone();
         self.log
             .push(now, Some(plate), book.as_deref(), || EventKind::Paid {
-                charge_id: charge_id.clone(),
+                charge_id: charge_id.text(),
                 receivables: due,
                 discount: d.discount,
                 received,
@@ -392,7 +392,7 @@ impl Engine {
         self.log
             .push(now, Some(plate), rec.book_code.as_deref(), || {
                 EventKind::Exited {
-                    record_id: rec.id.clone(),
+                    record_id: rec.id.text(),
                 }
             });
         self.counts_changed(now);
@@ -403,13 +403,10 @@ impl Engine {
         if self.level == Saturation::Full && self.priority_on && rule_in_force {
             self.flow.exit_credits = self.flow.exit_credits.saturating_add(1);
         }
-        let record_id = if self.cfg.history {
-            let id = rec.id.clone();
-            self.closed.insert(rec.id.clone(), rec);
-            id
-        } else {
-            std::mem::take(&mut rec.id)
-        };
+        let record_id = rec.id;
+        if self.cfg.history {
+            self.closed.insert(record_id, rec);
+        }
         Ok(Reply::Exited { record_id })
     }
 
@@ -420,16 +417,19 @@ impl Engine {
         car: Option<ParkCarInfo>,
         enter_time: Option<DateTime>,
     ) -> Result<Reply, EngineError> {
+        // Every record id is a `ReportId`'s text: other text names none.
+        let id = ReportId::parse(record_id);
         // Corrections are rare: the vehicle inside is found by a scan, so
         // that no entry pays for an index by record id.
         let inside_plate = self
             .inside
             .iter()
-            .find(|(_, r)| r.id == record_id)
+            .find(|(_, r)| Some(r.id) == id)
             .map(|(p, _)| p.clone());
-        let rec = match &inside_plate {
-            Some(p) => self.inside.get(p),
-            None => self.closed.get(record_id),
+        let rec = match (&inside_plate, id) {
+            (Some(p), _) => self.inside.get(p),
+            (None, Some(id)) => self.closed.get(&id),
+            (None, None) => None,
         };
         let Some(rec) = rec else {
             return Err(EngineError::UnknownRecord {
@@ -459,9 +459,10 @@ impl Engine {
                 });
             }
         }
-        let mut rec = match &inside_plate {
-            Some(p) => self.inside.remove(p),
-            None => self.closed.remove(record_id),
+        let mut rec = match (&inside_plate, id) {
+            (Some(p), _) => self.inside.remove(p),
+            (None, Some(id)) => self.closed.remove(&id),
+            (None, None) => None,
         }
         .ok_or_else(|| EngineError::UnknownRecord {
             record_id: record_id.to_owned(),
@@ -486,7 +487,7 @@ impl Engine {
         if inside_plate.is_some() {
             self.inside.insert(plate, rec);
         } else {
-            self.closed.insert(record_id.to_owned(), rec);
+            self.closed.insert(rec.id, rec);
         }
         Ok(Reply::Corrected {
             record_id: record_id.to_owned(),
