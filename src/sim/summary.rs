@@ -356,8 +356,17 @@ impl Integrals {
     /// The garage held `inside` vehicles and `holds` locks from the last
     /// observation until `t`. Times before the warm-up's end count nothing.
     pub fn observe(&mut self, t: SimTime, inside: u32, holds: u32) {
-        if t > self.last && t.0 < self.step_until {
+        if t > self.last && t.0 <= self.step_until {
             self.step(t, inside, holds);
+            if t.0 == self.step_until {
+                // `t` ends the minute (the minute samples fall there).
+                self.peak_minute_inside = self
+                    .peak_minute_inside
+                    .max(self.minute_acc as f64 / 60_000.0);
+                self.minute_acc = 0;
+                self.minute += 1;
+                self.aim(t);
+            }
             return;
         }
         if t <= self.last {
@@ -407,6 +416,12 @@ impl Integrals {
                 at += whole * 60_000;
             }
         }
+        self.aim(t);
+    }
+
+    /// Sets the short step for observations after `t`, the minute being
+    /// integrated `t`'s.
+    fn aim(&mut self, t: SimTime) {
         let hour = t.0.div_euclid(3_600_000);
         self.step_until = ((self.minute + 1) * 60_000).min((hour + 1) * 3_600_000);
         self.step_h = hour.rem_euclid(24) as usize;
@@ -414,9 +429,9 @@ impl Integrals {
     }
 
     /// [`observe`](Self::observe) from `last` to `t` within one minute and
-    /// one hour: what the general path does for a single segment, without
-    /// working out the minute and the hour again (most observations are
-    /// this one).
+    /// one hour (`t` may end them): what the general path does for a
+    /// single segment, without working out the minute and the hour again
+    /// (most observations are this one).
     fn step(&mut self, t: SimTime, inside: u32, holds: u32) {
         let dt = t.0 - self.last.0;
         self.last = t;
@@ -516,11 +531,12 @@ mod test {
             let (mut fast, mut slow) = (Integrals::new(warm), Integrals::new(warm));
             let mut t = 0i64;
             for _ in 0..400 {
-                t += match next() % 6 {
+                t += match next() % 7 {
                     0 => 0,
                     1 => (next() % 5) as i64,
                     2 => (next() % 7_200_000) as i64,
                     3 => 60_000 - t.rem_euclid(60_000),
+                    4 => 3_600_000 - t.rem_euclid(3_600_000),
                     _ => (next() % 20_000) as i64,
                 };
                 let (inside, holds) = ((next() % 40) as u32, (next() % 5) as u32);

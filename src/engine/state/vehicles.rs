@@ -164,26 +164,29 @@ impl Engine {
             }
             VehicleClass::General => self.waiting_general = self.waiting_general.saturating_sub(1),
         }
-        self.waiting.remove(&w.car.plate_no);
+        // The waiting map's copy of the plate becomes the key inside.
+        let key = self.waiting.remove_entry(&w.car.plate_no).map(|(k, _)| k);
         let f = flow_after(&input, class);
         self.flow.exit_credits = f.exit_credits;
         match self.cfg.flow.ratio_scope {
             RatioScope::Barrier => self.lanes[ix].cycle = f.cycle,
             RatioScope::Garage => self.flow.cycle = f.cycle,
         }
-        Ok(self.enter(now, ix, w, class, manual))
+        let key = key.unwrap_or_else(|| w.car.plate_no.clone());
+        Ok(self.enter(now, ix, w, key, class, manual))
     }
 
+    /// `plate`: the vehicle's plate, owned (the key of `inside`).
     fn enter(
         &mut self,
         now: DateTime,
         ix: usize,
         w: Waiting,
+        plate: String,
         class: VehicleClass,
         manual: bool,
     ) -> Reply {
         let record_id = self.fresh_id();
-        let plate = w.car.plate_no.clone();
         let mut stall = None;
         if let Some(code) = &w.book_code
             && let Some(b) = self.bookings.get_mut(code)
