@@ -5,7 +5,7 @@
 # (repeatable, the view to trust on a loaded machine).
 #   bash benches/near_floor.sh [OUTDIR]
 # Needs python3 (a venv with benches/month/requirements.txt is made in the
-# target dir) and valgrind. Takes about 10 minutes on 2 idle cores.
+# target dir) and valgrind. Takes about 12 minutes on 2 idle cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/.cache/parksim-target}"
@@ -31,9 +31,9 @@ echo "== $(date -u '+%F %T') commit $(git rev-parse --short HEAD); $(uptime)"
 PARKSIM_SIMPY="$venv/bin/python" PARKSIM_ROUNDS="${PARKSIM_ROUNDS:-5}" "$floor" | tee "$out/floor.txt"
 echo "== after the table: $(uptime)"
 
-# 2. Target 3: 10,000 hospital garage-days frames off (1,250 weeks of 8
-# simulated days), 1,000 with every frame (125 weeks), 2 threads; then 100
-# weeks frames off with 1 and 2 threads, six times, alternately.
+# 2. Target 3: 10,000 hospital garage-days frames off and 10,000 with every
+# frame (1,250 weeks of 8 simulated days each), 2 threads; then 100 weeks
+# frames off with 1 and 2 threads, six times, alternately.
 t() { /usr/bin/time -f "%e s wall, %U s user, %P CPU, %M KB max RSS" "$@"; }
 for f in days-off days-on; do
   echo "== sweep $f, 2 threads"

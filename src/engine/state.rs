@@ -551,16 +551,15 @@ impl Engine {
 
     /// Queues a 5003 if a count changed, then a level change if any.
     fn counts_changed(&mut self, t: DateTime) {
-        let s = self.snapshot();
         if self.cfg.reports {
-            let info = s.space_info(&self.cfg.park_code);
+            let info = self.snapshot().space_info(&self.cfg.park_code);
             if info != self.last_space {
                 self.last_space = info.clone();
                 self.effects.push_back(Effect::SpaceCount(info));
             }
         }
         let level = Saturation::of(
-            s.used,
+            self.inside.len() as u32,
             self.cfg.total_stalls,
             self.cfg.saturated_at_permille,
             self.cfg.full_at_permille,
