@@ -85,7 +85,7 @@ mod test {
 
     #[test]
     fn text_parse_and_order_agree() {
-        let mut next = crate::testing::xorshift(0x1D5_0F_7E57);
+        let mut next = crate::testing::xorshift(0x0001_D50F_7E57);
         let mut ids: Vec<ReportId> = (0..500)
             .map(|i| {
                 let seed = if i % 3 == 0 { next() } else { next() % 4 };
