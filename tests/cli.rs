@@ -334,5 +334,19 @@ fn a_run_directory_records_its_scenario_and_provenance() {
         lines(&first),
         "scenario.toml simulates another garage"
     );
+    // The same directory again: an earlier run's, accepted.
+    let rerun = parksim(&["run", "--days", "1", "--out", d], b"");
+    assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+    // A sweep's directory is refused before anything runs, and kept whole.
+    std::fs::write(dir.join("runs.jsonl"), "{}\n").unwrap();
+    let summary = std::fs::read(dir.join("summary.csv")).unwrap();
+    let refused = parksim(&["run", "--days", "1", "--out", d], b"");
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("sweep's results"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(std::fs::read(dir.join("summary.csv")).unwrap(), summary);
     let _ = std::fs::remove_dir_all(&dir);
 }

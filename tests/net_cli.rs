@@ -297,6 +297,23 @@ fn downlinks_from_the_command_line_reach_a_connected_garage() {
     assert_eq!(st["records"]["garage-1"]["6001r"], 1);
     assert_eq!(st["records"]["garage-1"]["6002r"], 1);
     assert_eq!(st["records"]["garage-1"]["4001r"], 1);
+    // SECONDS that no wait can take are refused by line, nothing sent.
+    for at in ["inf", "NaN", "1e300", "31536001"] {
+        let bad = d.join("bad.txt");
+        std::fs::write(
+            &bad,
+            format!("{at} garage-1 6002 {{\"bookCode\":\"CLI1\",\"confirmStatus\":0,\"parkCode\":\"44030400100101000010\"}}\n"),
+        )
+        .unwrap();
+        let (code, out) = run(
+            &["platform", "script", "--url", &url, bad.to_str().unwrap()],
+            Duration::from_secs(30),
+        );
+        assert_eq!(code, 1, "{at}: {out}");
+        assert!(out.contains("bad.txt:1: SECONDS"), "{at}: {out}");
+        assert!(!out.contains("panicked"), "{at}: {out}");
+    }
+    assert_eq!(status(&p.http)["records"]["garage-1"]["6002r"], 1);
     let _ = garage.kill();
     let _ = garage.wait();
 }

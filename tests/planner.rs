@@ -269,6 +269,17 @@ fn an_output_directory_is_checked_before_anything_runs() {
     prepare_out(&d, &other.fingerprint(), true).unwrap();
     assert!(!d.join("runs.jsonl").exists() && !d.join("sweep.toml").exists());
     assert!(d.join("notes.txt").exists());
+    // A directory without results keeps files that merely look like plots.
+    let mine = tmp("not-results");
+    std::fs::create_dir_all(&mine).unwrap();
+    for f in ["stand_by_me.png", "nb_notes.svg", "heatmap_holiday.png"] {
+        std::fs::write(mine.join(f), "mine").unwrap();
+    }
+    prepare_out(&mine, &fp, false).unwrap();
+    prepare_out(&mine, &fp, true).unwrap();
+    for f in ["stand_by_me.png", "nb_notes.svg", "heatmap_holiday.png"] {
+        assert!(mine.join(f).exists(), "{f} kept");
+    }
     // Results nothing identifies (a run's --out) are refused too.
     let r = tmp("run-out");
     std::fs::create_dir_all(&r).unwrap();
@@ -815,6 +826,39 @@ fn knobs_that_make_no_sense_are_refused_before_running() {
             .is_err()
     );
     assert!(knob_values(KnobKind::Integer, "k", "0..=100000000", None).is_err());
+    // The widest integer ranges are too many values, not an overflow.
+    for range in [
+        "-9223372036854775808..=9223372036854775807",
+        "-5..=9223372036854775807",
+    ] {
+        let e = knob_values(KnobKind::Integer, "k", range, None).unwrap_err();
+        assert!(e.contains("at most"), "{e}");
+    }
+    let v = knob_values(
+        KnobKind::Integer,
+        "k",
+        "9223372036854775800..=9223372036854775807",
+        Some("3"),
+    )
+    .unwrap();
+    let t: Vec<&str> = v.iter().map(|v| v.text.as_str()).collect();
+    let wide = knob_values(
+        KnobKind::Integer,
+        "k",
+        "-9000000000000000000..=9000000000000000000",
+        Some("9000000000000000000"),
+    )
+    .unwrap();
+    let w: Vec<&str> = wide.iter().map(|v| v.text.as_str()).collect();
+    assert_eq!(w, ["-9000000000000000000", "0", "9000000000000000000"]);
+    assert_eq!(
+        t,
+        [
+            "9223372036854775800",
+            "9223372036854775803",
+            "9223372036854775806"
+        ]
+    );
     // Real grids keep the decimals of their step.
     let v = knob_values(KnobKind::Real, "k", "0..=0.3", Some("0.1")).unwrap();
     let t: Vec<&str> = v.iter().map(|v| v.text.as_str()).collect();

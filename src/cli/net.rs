@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 const DEFAULT_ADMIN: &str = "http://127.0.0.1:8080";
+/// The latest a `platform script` line may be due [s after the start]:
+/// a year.
+const MAX_SCRIPT_SECS: f64 = 365.0 * 86_400.0;
 
 #[derive(Subcommand)]
 pub enum PlatformCmd {
@@ -400,7 +403,15 @@ fn script(a: &AdminArgs, file: &PathBuf) -> Result<i32, String> {
         else {
             return Err(bad("expected SECONDS USER CODE DATA-JSON"));
         };
-        let at: f64 = at.parse().map_err(|_| bad("SECONDS is not a number"))?;
+        let at: f64 = at
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite() && *s <= MAX_SCRIPT_SECS)
+            .ok_or_else(|| {
+                bad(&format!(
+                    "SECONDS is not a number of seconds from 0 to {MAX_SCRIPT_SECS}"
+                ))
+            })?;
         let code: u16 = code.parse().map_err(|_| bad("CODE is not a number"))?;
         let item: Value =
             serde_json::from_str(data.trim()).map_err(|e| bad(&format!("DATA: {e}")))?;

@@ -31,6 +31,9 @@ pub fn run(
     for (k, m) in scn.warnings() {
         eprintln!("{label}: warning: `{k}`: {m}");
     }
+    if let Some(dir) = &out {
+        parksim::planner::output::check_run_out(dir)?;
+    }
     let result = simulate(
         &scn,
         RunOptions {

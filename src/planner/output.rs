@@ -262,6 +262,23 @@ pub fn write_provenance(
 /// the same garage again) and `provenance.json` (parksim's version and
 /// revision, the scenario's name, seed, days and warm-up, where the
 /// scenario came from and the overrides given).
+/// Refuses a `run --out` directory that holds a sweep's results (its
+/// `runs.jsonl` or `sweep.toml`): a run's tables would replace part of
+/// them and leave the rest. Checked before the run.
+pub fn check_run_out(dir: &Path) -> Result<(), String> {
+    match ["runs.jsonl", "sweep.toml"]
+        .iter()
+        .find(|f| dir.join(f).exists())
+    {
+        Some(f) => Err(format!(
+            "{}: holds a sweep's results ({f}); give `run --out` a new directory or one of an \
+             earlier run (nothing was run)",
+            dir.display()
+        )),
+        None => Ok(()),
+    }
+}
+
 pub fn write_run_provenance(
     dir: &Path,
     scn: &crate::scenario::Scenario,
@@ -380,10 +397,12 @@ pub fn prepare_out(dir: &Path, fingerprint: &str, force: bool) -> Result<(), Out
             }
         }
     }
+    // Plots are removed only beside results they were drawn from: a
+    // directory without results keeps every file, whatever its name.
     let entries = std::fs::read_dir(dir).map_err(not_writable)?;
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
-        if is_plot(&name) || (force && RESULT_FILES.contains(&name.as_str())) {
+        if (has_results && is_plot(&name)) || (force && RESULT_FILES.contains(&name.as_str())) {
             std::fs::remove_file(e.path()).map_err(not_writable)?;
         }
     }

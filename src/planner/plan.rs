@@ -419,15 +419,18 @@ pub fn knob_values(
             if lo > hi {
                 return Err(format!("--range `{range}` is empty (A > B)"));
             }
-            let n = ((hi - lo) / step) as u64 + 1;
-            if n > MAX_VALUES as u64 {
+            // In i128: the span of two i64s does not fit an i64.
+            let n = ((hi as i128 - lo as i128) / step as i128) as u128 + 1;
+            if n > MAX_VALUES as u128 {
                 return Err(format!(
                     "--range `{range}` with step {step} is {n} values; at most {MAX_VALUES} (give a larger --step)"
                 ));
             }
             Ok((0..n as i64)
                 .map(|i| {
-                    let v = lo + i * step;
+                    // lo + i·step lies in lo..=hi, but i·step alone may
+                    // not fit an i64.
+                    let v = (lo as i128 + i as i128 * step as i128) as i64;
                     KnobValue {
                         text: v.to_string(),
                         x: v as f64,
