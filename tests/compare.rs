@@ -224,3 +224,57 @@ fn a_run_directory_against_a_scenario_file() {
     assert_ne!(code, 0);
     assert!(err.contains("at least 2"), "{err}");
 }
+
+/// Fields of one CSV line (RFC 4180: quoted fields, quotes doubled).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted, mut chars) =
+        (Vec::new(), String::new(), false, line.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                cur.push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// An entrance named with a comma and a quote still gives every row of
+/// `compare.csv` the header's fields, the name read back whole.
+#[test]
+fn compare_csv_quotes_names_that_need_it() {
+    let dir = tmp("quote");
+    let text = std::fs::read_to_string(scenarios().join("mmcc.toml"))
+        .unwrap()
+        .replace("name = \"In\"", "name = 'A,\"1\"'")
+        .replace("days = 20", "days = 1");
+    let file = dir.join("comma.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("cmp");
+    let f = file.to_str().unwrap();
+    let (code, _, err) = parksim(&[
+        "compare",
+        f,
+        f,
+        "--replications",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let csv = std::fs::read_to_string(out.join("compare.csv")).unwrap();
+    let mut lines = csv.lines();
+    let width = csv_fields(lines.next().unwrap()).len();
+    let mut named = 0;
+    for l in lines {
+        let f = csv_fields(l);
+        assert_eq!(f.len(), width, "{l}");
+        named += usize::from(f[0].contains("A,\"1\""));
+    }
+    assert!(named > 0, "no metric names the entrance:\n{csv}");
+}

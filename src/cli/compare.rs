@@ -276,6 +276,17 @@ fn print_table(c: &Comparison, all: bool) {
     }
 }
 
+/// A CSV field (RFC 4180): quoted, its quotes doubled, when it holds a
+/// comma, a quote or a line break (a metric named after an entrance
+/// carries the entrance's name).
+fn csv_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
+}
+
 /// `compare.json` (the whole comparison), `compare.csv` (a row per
 /// metric) and `report.html` (the page of both) in `dir`.
 fn write(dir: &Path, c: &Comparison) -> Result<(), String> {
@@ -290,7 +301,7 @@ fn write(dir: &Path, c: &Comparison) -> Result<(), String> {
     for m in &c.metrics {
         csv += &format!(
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            m.metric,
+            csv_text(&m.metric),
             m.a.n,
             cell(m.a.mean),
             cell(m.a.ci_low),
