@@ -277,4 +277,22 @@ fn compare_csv_quotes_names_that_need_it() {
         named += usize::from(f[0].contains("A,\"1\""));
     }
     assert!(named > 0, "no metric names the entrance:\n{csv}");
+    // A run's directory is not a comparison's: refused, left as it was.
+    let run = dir.join("run");
+    let (code, _, err) = parksim(&["run", f, "--out", run.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read(run.join("report.html")).unwrap();
+    let (code, _, err) = parksim(&[
+        "compare",
+        f,
+        f,
+        "--replications",
+        "2",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("a directory of its own"), "{err}");
+    assert!(!run.join("compare.json").exists());
+    assert_eq!(std::fs::read(run.join("report.html")).unwrap(), page);
 }

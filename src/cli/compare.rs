@@ -53,6 +53,18 @@ pub fn run(args: CompareArgs) -> Result<i32, String> {
     if args.replications < 2 {
         return Err("--replications must be at least 2 (an interval needs two runs)".into());
     }
+    if let Some(dir) = &args.out
+        && let Some(f) = ["summary.csv", "runs.jsonl"]
+            .iter()
+            .find(|f| dir.join(f).exists())
+    {
+        // Its report.html would be that run's or sweep's page, beside
+        // compare.json.
+        return Err(format!(
+            "{}: holds a run's or a sweep's results ({f}); give `compare --out` a directory of its own (nothing was run)",
+            dir.display()
+        ));
+    }
     let (a, b) = (side(&args.a)?, side(&args.b)?);
     // Seeds and replications for replicated sides.
     let sweep_side = [&a, &b].into_iter().find_map(|s| match s {
