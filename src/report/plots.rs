@@ -156,27 +156,77 @@ pub fn inline_safe(svg: &str) -> bool {
     if BANNED.iter().any(|b| lower.contains(b)) {
         return false;
     }
-    let bytes = lower.as_bytes();
-    // Attributes named on…: whitespace, "on", letters, optional space, "=".
-    for (i, w) in lower.match_indices("on") {
-        let _ = w;
-        if i == 0 || !bytes[i - 1].is_ascii_whitespace() {
-            continue;
-        }
-        let rest = &lower[i + 2..];
-        let name_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
-        if name_len > 0 && rest[name_len..].trim_start().starts_with('=') {
+    // References in style values: only to fragments (`#id`).
+    for (i, _) in lower.match_indices("url(") {
+        let target = lower[i + 4..].trim_start_matches(['"', '\'', ' ']);
+        if !target.starts_with('#') {
             return false;
         }
     }
-    // References: only to fragments (`#id`).
-    for marker in ["href=\"", "href='", "src=\"", "src='", "url("] {
-        for (i, _) in lower.match_indices(marker) {
-            let target = lower[i + marker.len()..].trim_start_matches(['"', '\'', ' ']);
-            if !target.starts_with('#') {
-                return false;
-            }
+    attributes_safe(&lower)
+}
+
+/// Every attribute of every tag of `lower` (lowercased SVG): none named
+/// `on…` (event handlers), and every `href`/`src` (`xlink:href` too) a
+/// fragment (`#id`). Attributes are found by their `=` outside quoted
+/// values, however they are spaced or run together (`x="1"onclick=…`,
+/// `<image/onerror=…`, `href = "…"`, unquoted values).
+fn attributes_safe(lower: &str) -> bool {
+    let b = lower.as_bytes();
+    let name_byte = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b':' | b'_' | b'-' | b'.');
+    let mut i = 0;
+    let mut in_tag = false;
+    while i < b.len() {
+        let c = b[i];
+        if !in_tag {
+            in_tag = c == b'<';
+            i += 1;
+            continue;
         }
+        match c {
+            b'>' => in_tag = false,
+            b'"' | b'\'' => {
+                // A quoted value not after `=`: skip it whole.
+                i += lower[i + 1..].find(c as char).map_or(b.len(), |n| n + 1);
+            }
+            b'=' => {
+                let mut s = i;
+                while s > 0 && b[s - 1].is_ascii_whitespace() {
+                    s -= 1;
+                }
+                let end = s;
+                while s > 0 && name_byte(b[s - 1]) {
+                    s -= 1;
+                }
+                let name = &lower[s..end];
+                let mut v = i + 1;
+                while v < b.len() && b[v].is_ascii_whitespace() {
+                    v += 1;
+                }
+                let (value, next) = match b.get(v) {
+                    Some(&q @ (b'"' | b'\'')) => {
+                        let close = lower[v + 1..]
+                            .find(q as char)
+                            .map_or(b.len(), |n| v + 1 + n);
+                        (&lower[v + 1..close], close + 1)
+                    }
+                    _ => {
+                        let stop = lower[v..]
+                            .find(|ch: char| ch.is_ascii_whitespace() || ch == '>')
+                            .map_or(b.len(), |n| v + n);
+                        (&lower[v..stop], stop)
+                    }
+                };
+                let reference = name == "src" || name == "href" || name.ends_with(":href");
+                if name.starts_with("on") || (reference && !value.trim().starts_with('#')) {
+                    return false;
+                }
+                i = next;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
     }
     true
 }
@@ -189,6 +239,10 @@ mod test {
     fn only_plain_drawings_go_inline() {
         let ok = r##"<svg width="10" height="10" xmlns="http://www.w3.org/2000/svg"><rect x="0" width="1" fill="url(#g)"/><text font-size="3" opacity="1">on = off</text></svg>"##;
         assert!(inline_safe(ok));
+        // Names that merely contain "on" or "href", values that mention
+        // them, fragments however spaced: still plain drawings.
+        let ok2 = r##"<svg><polygon points="0,0 1,1" font-family="sans" data-x="onclick=x"/><use xlink:href = '#p'/><a href="#top">src=http://x</a></svg>"##;
+        assert!(inline_safe(ok2));
         let bad = [
             "<svg><script>alert(1)</script></svg>",
             "<svg><rect onload=\"alert(1)\"/></svg>",
@@ -202,6 +256,13 @@ mod test {
             "<svg></svg><script>alert(1)</script>",
             "<svg><svg></svg></svg>",
             "<div>not svg</div>",
+            // Spacing and quoting that a pattern search misses.
+            "<svg><image/onerror=\"alert(1)\" href=\"#a\"/></svg>",
+            "<svg><a href = \"https://evil.example/\">x</a></svg>",
+            "<svg><rect x=\"1\"onclick=\"alert(2)\"/></svg>",
+            "<svg><image href=http://evil.example/x.png /></svg>",
+            "<svg><use xlink:href\t=\t'//evil.example/a.svg#x'/></svg>",
+            "<svg><rect\nonmouseover='x'/></svg>",
         ];
         for b in bad {
             assert!(!inline_safe(b), "{b}");
