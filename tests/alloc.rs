@@ -67,7 +67,7 @@ fn allocations_per_event_stay_low() {
             MONTH,
             &["network.frames=false"],
             3,
-            2.5,
+            1.5,
         ),
         ("month, frames on", MONTH, &[], 2, 8.0),
         (
@@ -75,7 +75,7 @@ fn allocations_per_event_stay_low() {
             DEFAULT,
             &["network.frames=false"],
             2,
-            5.0,
+            4.5,
         ),
         ("hospital, frames on", DEFAULT, &[], 1, 8.0),
     ];
