@@ -359,6 +359,48 @@ fn sweep_to_an_unwritable_out_fails_before_running() {
     );
 }
 
+/// A shard past the last run is refused before anything is written (its
+/// tables would have no header), and a merge of no runs is an error.
+#[test]
+fn an_empty_shard_and_an_empty_merge_are_errors() {
+    let dir = tmp("cli-empty-shard");
+    let sweep_file = small_file(&dir);
+    let out = dir.join("out");
+    let o = parksim()
+        .arg("sweep")
+        .arg(&sweep_file)
+        .args(["--shard", "12/13", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("shard 12/13 holds no runs") && err.contains("0 to 11"),
+        "{err}"
+    );
+    assert!(!out.join("runs.csv").exists());
+    // The last shard with a run still runs.
+    let o = parksim()
+        .arg("sweep")
+        .arg(&sweep_file)
+        .args(["--shard", "11/13", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("runs.jsonl"), "\n").unwrap();
+    let e = read_merge(&[empty]).unwrap_err();
+    assert!(e.contains("nothing to merge"), "{e}");
+}
+
 #[test]
 fn a_sweep_writes_its_provenance_and_reruns_from_it() {
     let dir = tmp("cli-sweep");

@@ -27,6 +27,21 @@ pub fn sweep(
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let dir = file.parent().map(PathBuf::from).unwrap_or_default();
     let sweep = Sweep::from_toml(&text, &dir).map_err(|e| format!("{}: {e}", file.display()))?;
+    let here = (0..sweep.total())
+        .filter(|i| shard.is_none_or(|s| i % s.count == s.index))
+        .count();
+    if here == 0
+        && let Some(s) = shard
+    {
+        // Tables without a row would have no header either.
+        return Err(format!(
+            "shard {}/{} holds no runs: the sweep has {} runs, so only shards 0 to {} have any (nothing was run)",
+            s.index,
+            s.count,
+            sweep.total(),
+            sweep.total().min(s.count).saturating_sub(1)
+        ));
+    }
     // Before the first run: `--out` must take the results.
     prepare_out(&out, &sweep.fingerprint(), force).map_err(|e| e.to_string())?;
     let threads = threads_or_all(threads);
@@ -43,9 +58,6 @@ pub fn sweep(
             ))
         );
     }
-    let here = (0..sweep.total())
-        .filter(|i| shard.is_none_or(|s| i % s.count == s.index))
-        .count();
     let progress = Progress::new(Mode::for_stderr(quiet, progress_every, here), here);
     let t = Instant::now();
     let runs =

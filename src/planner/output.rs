@@ -470,6 +470,15 @@ pub fn read_merge(dirs: &[PathBuf]) -> Result<Vec<RunRecord>, String> {
             }
         }
     }
+    if all.is_empty() {
+        return Err(format!(
+            "no runs in the runs.jsonl of {}: nothing to merge",
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if sweeps.len() > 1 {
         let parts: Vec<String> = sweeps
             .iter()
