@@ -285,6 +285,74 @@ fn mutated_bodies_never_disagree() {
     );
 }
 
+/// The envelope around `data` is split by position (the sign where a
+/// 40- or 32-character sign begins, `resultMsg` at the last quote,
+/// `resultCode` at its digits): mutations of the envelope's tail — keys
+/// repeated, quotes, digits, signs of other lengths — never make the fast
+/// path disagree with the full reader.
+#[test]
+fn mutated_envelope_tails_never_disagree() {
+    let mut next = xorshift::stream(0x1234_5678_9ABC_DEF1);
+    let edits: &[&[u8]] = &[
+        b",\"sign\":\"",
+        b",\"resultCode\":",
+        b",\"resultMsg\":\"",
+        b"\"",
+        b"-",
+        b"0",
+        b"7",
+        b"a",
+        b"A",
+        b":",
+        b",",
+        b"}",
+        b"0123456789abcdef",
+        b"\\",
+    ];
+    let (mut tried, mut fast) = (0, 0);
+    for (code, dir, body) in canonical_bodies() {
+        for _ in 0..200 {
+            let mut b = body.clone();
+            let tail = b.len().min(90);
+            for _ in 0..1 + next() % 2 {
+                let at = b.len() - 1 - (next() as usize) % tail.min(b.len() - 1);
+                let e = edits[(next() as usize) % edits.len()];
+                match next() % 3 {
+                    0 => {
+                        b.splice(at..at, e.iter().copied());
+                    }
+                    1 => {
+                        let end = (at + e.len()).min(b.len());
+                        b.splice(at..end, e.iter().copied());
+                    }
+                    _ => {
+                        b.remove(at);
+                    }
+                }
+            }
+            tried += 1;
+            fast += usize::from(agree(code, dir, &b));
+            if dir == Direction::Reply {
+                for mode in [Mode::Lenient, Mode::Strict] {
+                    assert_eq!(
+                        envelope::reply_accepted(code, &b, SignAlgo::Sha1, mode),
+                        envelope::accepted_reply(code, &b, SignAlgo::Sha1, mode).is_ok(),
+                        "{}",
+                        String::from_utf8_lossy(&b)
+                    );
+                }
+            }
+        }
+    }
+    assert!(tried > 5_000 && fast > 0, "{tried} tried, {fast} fast");
+    // An MD5 sign (32 characters) is found where it begins.
+    let req = Request::Heartbeat(vec![]);
+    let md5 = envelope::request_body(&req.data_json(), 1_600_000_000, SignAlgo::Md5);
+    let code = Command::Heartbeat.code();
+    assert!(decode_request_fast(code, &md5, SignAlgo::Md5).is_some());
+    assert!(decode_request_fast(code, &md5, SignAlgo::Sha1).is_none());
+}
+
 #[test]
 fn envelope_variants_step_aside() {
     let req = Request::Heartbeat(vec![]);

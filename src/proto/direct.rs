@@ -83,12 +83,11 @@ impl<'a> Rd<'a> {
         std::str::from_utf8(&self.b[start..end]).ok()
     }
 
-    /// A JSON number's text (its grammar checked).
-    fn number(&mut self) -> Option<&'a str> {
+    /// A JSON number's text (its grammar checked: ASCII).
+    fn number(&mut self) -> Option<&'a [u8]> {
         let start = self.i;
         self.i = super::number::json_number_end(self.b, start)?;
-        // ASCII by construction.
-        std::str::from_utf8(&self.b[start..self.i]).ok()
+        Some(&self.b[start..self.i])
     }
 }
 
@@ -223,7 +222,7 @@ impl Val for i64 {
     /// A plain 4-byte Int within the type's enumeration or range. Not
     /// `-0`: the table check takes it, but serde_json reads it as a float.
     fn read(r: &mut Rd, ty: &Ty) -> Option<Self> {
-        let t = r.number()?.as_bytes();
+        let t = r.number()?;
         if t == b"-0" {
             return None;
         }
@@ -248,7 +247,7 @@ impl Val for Amount {
         if !matches!(ty, Ty::Decimal) {
             return None;
         }
-        super::number::decimal(r.number()?)
+        super::number::decimal_bytes(r.number()?)
             .ok()
             .filter(|d| d.scale() <= 2)
             .map(Amount)

@@ -465,10 +465,7 @@ pub fn decode_request_fast(command: u16, bytes: &[u8], algo: SignAlgo) -> Option
     let cmd = Command::from_code(command)?;
     let rest = bytes.strip_prefix(b"{\"data\":")?;
     let (rest, timestamp) = split_timestamp(rest)?;
-    let (data, sign) = split_quoted(rest, b",\"sign\":\"")?;
-    if sign.len() != 40 && sign.len() != 32 {
-        return None;
-    }
+    let (data, sign) = split_sign(rest)?;
     let req = super::clean::request(cmd, data)?;
     sign::verify_canonical(algo, data, sign).then_some((req, timestamp))
 }
@@ -488,9 +485,21 @@ pub fn decode_reply_fast(command: u16, bytes: &[u8]) -> Option<(Reply, i64, i64)
 fn reply_parts(bytes: &[u8]) -> Option<(&[u8], i64, i64)> {
     let rest = bytes.strip_prefix(b"{\"data\":")?;
     let (rest, timestamp) = split_timestamp(rest)?;
-    let (rest, msg) = split_quoted(rest, b",\"resultMsg\":\"")?;
-    let at = rfind(rest, b",\"resultCode\":")?;
-    let (data, code) = (&rest[..at], &rest[at + 14..]);
+    // The message holds no quote (checked below), and the code no letter:
+    // each key is found by the byte its value cannot hold.
+    let rest = rest.strip_suffix(b"\"")?;
+    let q = rest.iter().rposition(|&c| c == b'"')?;
+    let (rest, msg) = (
+        rest[..=q].strip_suffix(b",\"resultMsg\":\"")?,
+        &rest[q + 1..],
+    );
+    let digits = rest
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_digit() || **c == b'-')
+        .count();
+    let (rest, code) = rest.split_at(rest.len() - digits);
+    let data = rest.strip_suffix(b",\"resultCode\":")?;
     // JSON number text of a plain 4-byte Int (`007` is not JSON; `4.0`
     // is a deviation): exactly what the full reader takes without remark.
     let code = match super::number::int(std::str::from_utf8(code).ok()?) {
@@ -526,19 +535,17 @@ fn split_timestamp(b: &[u8]) -> Option<(&[u8], i64)> {
     (n <= u32::MAX as i64).then_some((head, n))
 }
 
-/// Where `key` (non-empty) last occurs in `b`: each position tested on its
-/// first byte before the whole key is compared.
-fn rfind(b: &[u8], key: &[u8]) -> Option<usize> {
-    let first = *key.first()?;
-    b.windows(key.len())
-        .rposition(|w| w[0] == first && w == key)
-}
-
-/// `…<key>"text"` → (`…`, `text`) where `key` ends with the opening quote.
-fn split_quoted<'a>(b: &'a [u8], key: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+/// `…,"sign":"<sign>"` → (`…`, sign) for a sign of 40 or 32 characters
+/// (SHA1, MD5 hex), the key looked for where such a sign begins. A sign
+/// of another length is refused; so is one the key would overlap, since
+/// the key's bytes are no hex digits and the sign would not verify.
+fn split_sign(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    const KEY: &[u8] = b",\"sign\":\"";
     let b = b.strip_suffix(b"\"")?;
-    let at = rfind(b, key)?;
-    Some((&b[..at], &b[at + key.len()..]))
+    [40, 32].into_iter().find_map(|n| {
+        let at = b.len().checked_sub(n + KEY.len())?;
+        (&b[at..at + KEY.len()] == KEY).then(|| (&b[..at], &b[at + KEY.len()..]))
+    })
 }
 
 /// A request envelope read the cheapest exact way: the fast path when it
