@@ -294,7 +294,7 @@ pub fn decode(
     }
     // timestamp
     let ts = check_scalar(
-        &env,
+        env,
         "timestamp",
         schema::Ty::Timestamp,
         true,
@@ -308,7 +308,7 @@ pub fn decode(
     // reply: resultCode, resultMsg
     if direction == Direction::Reply {
         let rc = check_scalar(
-            &env,
+            env,
             "resultCode",
             schema::Ty::Int(None),
             true,
@@ -317,7 +317,7 @@ pub fn decode(
         );
         d.result_code = rc.as_ref().and_then(Value::as_i64);
         check_scalar(
-            &env,
+            env,
             "resultMsg",
             schema::Ty::Str(Some(255)),
             false,

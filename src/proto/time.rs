@@ -263,7 +263,7 @@ mod test {
             assert_eq!(
                 DateTime::parse(&t.to_string())
                     .ok()
-                    .filter(|_| y >= 0 && y < 10_000)
+                    .filter(|_| (0..10_000).contains(&y))
                     .map(|x| x.0)
                     .unwrap_or(t.0),
                 t.0

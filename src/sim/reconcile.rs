@@ -304,7 +304,7 @@ mod tests {
             };
             let k = Key::of(&id);
             assert_eq!(set.contains(&k), reference.contains(&k), "{id}");
-            if next() % 2 == 0 {
+            if next().is_multiple_of(2) {
                 set.insert(k.clone());
                 reference.insert(k);
             }
@@ -389,7 +389,8 @@ mod tests {
 
     #[test]
     fn lost_altered_unknown_and_stale_records_fail() {
-        let cases: Vec<(&str, Box<dyn Fn(&[ParkRecordInfo]) -> Vec<Ledger>>, &str)> = vec![
+        type Platform = Box<dyn Fn(&[ParkRecordInfo]) -> Vec<Ledger>>;
+        let cases: Vec<(&str, Platform, &str)> = vec![
             (
                 "lost",
                 Box::new(|s| vec![ledger(&s[..2], 3)]),
