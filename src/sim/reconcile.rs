@@ -3,7 +3,9 @@
 //!
 //! The simulated platform's [`Ledger`] is taken after every call, as the
 //! network platform's is ([`Books::fold`]); these books are the platform's
-//! store in a run. They keep, per kind of record (5004, 5005, 5008, 7001),
+//! store in a run. A platform that keeps digests
+//! ([`Platform::keep_digests`](crate::platform::Platform::keep_digests))
+//! hands over each report as its id and digest, not the record. They keep, per kind of record (5004, 5005, 5008, 7001),
 //! the ids recorded (a resent id is a duplicate, acknowledged and not
 //! recorded again) and, for records the garage sent and the platform has
 //! not yet recorded, a 64-bit digest of the record. A recorded record is
@@ -18,10 +20,10 @@
 //! count (5003, the latest envelope timestamp wins) is compared with the
 //! garage's counters.
 
-use crate::platform::Ledger;
+use crate::platform::{Ledger, Report};
 use crate::proto::messages::ParkSpaceInfo;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet, FxHasher};
-use std::hash::{Hash, Hasher};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::hash::Hash;
 
 /// The kinds of record reconciled by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,14 +132,10 @@ impl IdSet {
     }
 }
 
-/// A record's content as 64 bits (FxHash over every field: no keys, the
-/// same in every run). Cheap rather than strong: it catches a record
-/// altered by a bug, not one forged to collide.
-pub fn digest<T: Hash>(record: &T) -> u64 {
-    let mut h = FxHasher::default();
-    record.hash(&mut h);
-    h.finish()
-}
+/// A record's content as 64 bits: the platform's [`digest`](crate::platform::digest),
+/// so a digest the platform kept ([`Platform::keep_digests`](crate::platform::Platform::keep_digests))
+/// and one of a record it kept compare alike.
+pub use crate::platform::digest;
 
 /// One kind's books.
 #[derive(Debug, Default)]
@@ -210,8 +208,13 @@ impl Books {
 
     /// The platform recorded `record` (`id`) of `kind`; false: a duplicate.
     pub fn recorded<T: Hash>(&mut self, kind: Kind, id: &str, record: &T) -> bool {
-        let d = digest(record);
-        let fresh = self.book(kind).recorded(id, d);
+        self.recorded_digest(kind, id, digest(record))
+    }
+
+    /// The platform recorded a record of `kind` whose [`digest`] is
+    /// `digest`; false: a duplicate.
+    pub fn recorded_digest(&mut self, kind: Kind, id: &str, digest: u64) -> bool {
+        let fresh = self.book(kind).recorded(id, digest);
         self.duplicates += u64::from(!fresh);
         fresh
     }
@@ -234,6 +237,15 @@ impl Books {
         }
         for (id, r) in &l.priority_switches {
             self.recorded(Kind::Switch, id, r);
+        }
+        for d in &l.digested {
+            let kind = match d.report {
+                Report::Entry => Kind::Entry,
+                Report::Exit => Kind::Exit,
+                Report::Charge => Kind::Charge,
+                Report::Switch => Kind::Switch,
+            };
+            self.recorded_digest(kind, &d.id, d.digest);
         }
         if let Some((t, s)) = l.space
             && self.space.as_ref().is_none_or(|(held, _)| t >= *held)
@@ -344,16 +356,34 @@ mod tests {
 
     /// Three entries sent; the platform's ledger is built by `platform`
     /// (one call per ledger); the problems found.
+    /// Each ledger is folded as it is and as a platform that keeps
+    /// digests would hand it over ([`as_digests`]): the two must agree.
     fn check(platform: impl Fn(&[ParkRecordInfo]) -> Vec<Ledger>) -> (Vec<String>, u64) {
         let sent: Vec<_> = (1..=3).map(|n| rec(n, "粤B12345")).collect();
-        let mut b = Books::default();
+        let (mut b, mut d) = (Books::default(), Books::default());
         for r in &sent {
             b.sent(Kind::Entry, &r.id, r);
+            d.sent(Kind::Entry, &r.id, r);
         }
         for l in platform(&sent) {
+            d.fold(as_digests(l.clone()));
             b.fold(l);
         }
-        (b.problems(3, 7, 0), b.duplicates)
+        let out = (b.problems(3, 7, 0), b.duplicates);
+        assert_eq!((d.problems(3, 7, 0), d.duplicates), out);
+        out
+    }
+
+    /// The ledger a platform keeping digests would have made.
+    fn as_digests(mut l: Ledger) -> Ledger {
+        for (id, r) in std::mem::take(&mut l.entries) {
+            l.digested.push(crate::platform::Digested {
+                report: Report::Entry,
+                digest: digest(&r),
+                id,
+            });
+        }
+        l
     }
 
     fn ledger(records: &[ParkRecordInfo], used: i64) -> Ledger {
