@@ -157,16 +157,28 @@ fn write_str(s: &str, out: &mut Vec<u8>) {
 
 /// An integer's decimal text (as itoa writes it).
 pub(crate) fn write_int(n: i64, out: &mut Vec<u8>) {
+    // Two digits at a time from a table of the pairs 00–99.
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     let mut u = n.unsigned_abs();
-    loop {
+    while u >= 100 {
+        let r = (u % 100) as usize * 2;
+        u /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[r..r + 2]);
+    }
+    if u >= 10 {
+        let r = u as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[r..r + 2]);
+    } else {
         i -= 1;
-        buf[i] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
+        buf[i] = b'0' + u as u8;
     }
     if n < 0 {
         out.push(b'-');
@@ -777,6 +789,33 @@ mod test {
         }
         assert_eq!(names(&PARK_CAR_INFO), ParkCarInfo::KEYS);
         assert_eq!(names(&DISCOUNT_RECORD), DiscountRecord::KEYS);
+    }
+
+    /// `write_int` writes what `to_string` (and itoa, serde_json's) writes.
+    #[test]
+    fn write_int_is_to_string() {
+        let mut next = crate::testing::xorshift(0x0DDB_1A5E_5BAD_5EED);
+        let mut values = vec![0, 9, 10, 99, 100, 101, 999, 1000, -1, -10, -99, -100];
+        values.extend([
+            i64::MIN,
+            i64::MAX,
+            i64::MIN + 1,
+            1_600_000_000,
+            -1_600_000_000,
+        ]);
+        for _ in 0..50_000 {
+            let x = next();
+            values.push(match x % 3 {
+                0 => x as i64,
+                1 => (x >> (x % 64)) as i64,
+                _ => -((x >> (x % 64)) as i64),
+            });
+        }
+        for n in values {
+            let mut out = b"x".to_vec();
+            write_int(n, &mut out);
+            assert_eq!(&out[1..], n.to_string().as_bytes(), "{n}");
+        }
     }
 
     /// `plain_int` is `number::int`'s `Plain` on JSON number text.

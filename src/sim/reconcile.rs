@@ -59,20 +59,40 @@ enum Key {
     Text(Box<str>),
 }
 
+/// The value of each lowercase hex digit; 0xFF for every other byte.
+const HEX: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut c = 0;
+    while c < 10 {
+        t[b'0' as usize + c] = c as u8;
+        c += 1;
+    }
+    let mut c = 0;
+    while c < 6 {
+        t[b'a' as usize + c] = 10 + c as u8;
+        c += 1;
+    }
+    t
+};
+
 impl Key {
     fn of(id: &str) -> Key {
         let b = id.as_bytes();
         if b.len() == 32 {
-            let mut v = 0u128;
-            for &c in b {
-                let d = match c {
-                    b'0'..=b'9' => c - b'0',
-                    b'a'..=b'f' => c - b'a' + 10,
-                    _ => return Key::Text(id.into()),
-                };
-                v = v << 4 | u128::from(d);
+            // Each half into a u64, a table lookup per digit; any byte not
+            // a lowercase hex digit sets a high bit in `bad`.
+            let mut bad = 0u8;
+            let mut half = |h: &[u8]| {
+                h.iter().fold(0u64, |v, &c| {
+                    let d = HEX[usize::from(c)];
+                    bad |= d;
+                    v << 4 | u64::from(d & 0xF)
+                })
+            };
+            let (hi, lo) = (half(&b[..16]), half(&b[16..]));
+            if bad & 0xF0 == 0 {
+                return Key::Hex(u128::from(hi) << 64 | u128::from(lo));
             }
-            return Key::Hex(v);
         }
         Key::Text(id.into())
     }
@@ -504,5 +524,27 @@ mod tests {
         // Upper case or another length is another id: kept as text.
         assert_eq!(Key::of(&"A".repeat(32)), Key::Text("A".repeat(32).into()));
         assert_eq!(Key::of("abc"), Key::Text("abc".into()));
+        // Against u128's own reading (which also takes upper case and a
+        // sign): every byte value in every position of a hex id.
+        let naive = |id: &str| {
+            if id.len() == 32 && id.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+                Key::Hex(u128::from_str_radix(id, 16).unwrap())
+            } else {
+                Key::Text(id.into())
+            }
+        };
+        let base = b"0123456789abcdeffedcba9876543210";
+        for at in 0..32 {
+            for c in 0..=127u8 {
+                let mut b = *base;
+                b[at] = c;
+                let id = std::str::from_utf8(&b).unwrap();
+                assert_eq!(Key::of(id), naive(id), "{id:?}");
+            }
+        }
+        assert_eq!(
+            Key::of("é0123456789abcdef0123456789abcd"),
+            naive("é0123456789abcdef0123456789abcd")
+        );
     }
 }
