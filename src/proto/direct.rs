@@ -73,6 +73,12 @@ impl<'a> Rd<'a> {
 
     /// A string without escapes or control characters, valid UTF-8.
     fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.raw_str()?).ok()
+    }
+
+    /// A string without escapes or control characters: its bytes, not yet
+    /// checked to be UTF-8 (for a caller that checks a stricter form).
+    fn raw_str(&mut self) -> Option<&'a [u8]> {
         self.need(b'"')?;
         let start = self.i;
         let end = start + plain_len(&self.b[start..]);
@@ -80,7 +86,7 @@ impl<'a> Rd<'a> {
             return None;
         }
         self.i = end + 1;
-        std::str::from_utf8(&self.b[start..end]).ok()
+        Some(&self.b[start..end])
     }
 
     /// A JSON number's text (its grammar checked: ASCII).
@@ -223,7 +229,13 @@ impl Val for String {
         str_fits(s, ty).then(|| s.to_owned())
     }
     fn skim(r: &mut Rd, ty: &Ty) -> bool {
-        r.str().is_some_and(|s| str_fits(s, ty))
+        match *ty {
+            // 32 hex digits are UTF-8: no check needed.
+            Ty::Uuid => r
+                .raw_str()
+                .is_some_and(|b| b.len() == 32 && b.iter().all(u8::is_ascii_hexdigit)),
+            _ => r.str().is_some_and(|s| str_fits(s, ty)),
+        }
     }
     fn write(&self, out: &mut Vec<u8>) {
         write_str(self, out)
@@ -275,7 +287,7 @@ impl Val for DateTime {
         if !matches!(ty, Ty::DateTime) {
             return None;
         }
-        DateTime::parse(r.str()?).ok()
+        DateTime::parse_bytes(r.raw_str()?)
     }
     fn write(&self, out: &mut Vec<u8>) {
         let mut buf = [0u8; 19];
