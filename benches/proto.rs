@@ -121,6 +121,12 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
+    p.bench_function("one_pass_read", |b| {
+        b.iter(|| {
+            parksim::proto::clean::request(parksim::proto::Command::Entry, black_box(&data))
+                .unwrap()
+        })
+    });
     p.bench_function("serde_from_slice", |b| {
         b.iter(|| serde_json::from_slice::<Vec<ParkRecordInfo>>(black_box(&data)).unwrap())
     });

@@ -17,15 +17,19 @@
 //!   deviation, the same typed message and timestamp;
 //! - `accepted_*` ⇔ the full reader accepts and types, with the same value;
 //! - the same bytes with whitespace inserted between tokens read the same
-//!   (accepted or not, result code, typed value).
+//!   (accepted or not, result code, typed value);
+//! - the one-pass reader of `data` under the fast path (`clean::request`,
+//!   `clean::reply`) answers exactly as the table check followed by serde.
 //!
 //! `differential_ci` runs 60,000 inputs; `differential_long` (ignored)
 //! runs `DIFF_N` (default 10^7) on all cores: see docs/NETWORK.md.
 
 use parksim::proto::canon;
+use parksim::proto::clean::{self, clean_items};
 use parksim::proto::envelope::{self, Decoded, decode, decode_reply_fast, decode_request_fast};
 use parksim::proto::messages::{Reply, Request};
-use parksim::proto::{Direction, Mode, ResultCode, SignAlgo};
+use parksim::proto::schema::{reply_schema, request_schema};
+use parksim::proto::{Command, Direction, Mode, ResultCode, SignAlgo};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/fixtures/appendix-b");
 
@@ -547,6 +551,80 @@ fn check(code: u16, dir: Direction, body: &[u8]) -> Result<bool, String> {
     Ok(fast_taken)
 }
 
+/// serde's reading of a `data` array of `cmd` (the reference).
+fn serde_read(cmd: Command, dir: Direction, data: &[u8]) -> Option<Result<Request, Reply>> {
+    macro_rules! read {
+        ($($v:ident),*) => {
+            match dir {
+                Direction::Request => Ok(match cmd {
+                    $(Command::$v => Request::$v(serde_json::from_slice(data).ok()?)),*
+                }),
+                Direction::Reply => Err(match cmd {
+                    $(Command::$v => Reply::$v(serde_json::from_slice(data).ok()?)),*
+                }),
+            }
+        };
+    }
+    Some(read!(
+        LoginHttp,
+        RefreshToken,
+        LogoutHttp,
+        LoginTcp,
+        LogoutTcp,
+        Heartbeat,
+        ParkInfo,
+        EntranceInfo,
+        ChargingStandard,
+        SpaceCount,
+        Entry,
+        Exit,
+        Correction,
+        Charge,
+        PrioritySwitch,
+        ControlList,
+        Coupon,
+        Book,
+        BookConfirm
+    ))
+}
+
+/// The one-pass reader of the fast path (`clean::request`, `clean::reply`)
+/// must answer as the two passes it replaces did: the table check
+/// (`clean_items`), then serde, with serde's value; and `clean::reply_ok`
+/// exactly where `clean::reply` answers. Returns whether it answered.
+fn one_pass_is_two_pass(code: u16, dir: Direction, data: &[u8]) -> Result<bool, String> {
+    let Some(cmd) = Command::from_code(code) else {
+        return Ok(false);
+    };
+    let schema = match dir {
+        Direction::Request => request_schema(cmd),
+        Direction::Reply => reply_schema(cmd),
+    };
+    let two = clean_items(schema, data)
+        .then(|| serde_read(cmd, dir, data))
+        .flatten();
+    let one = match dir {
+        Direction::Request => clean::request(cmd, data).map(Ok),
+        Direction::Reply => {
+            let rep = clean::reply(cmd, data);
+            if clean::reply_ok(cmd, data) != rep.is_some() {
+                return Err(format!(
+                    "reply_ok and reply differ on {cmd} {}",
+                    String::from_utf8_lossy(data)
+                ));
+            }
+            rep.map(Err)
+        }
+    };
+    if one != two {
+        return Err(format!(
+            "{cmd} {dir:?}: one pass {one:?}, two passes {two:?}\n{}",
+            String::from_utf8_lossy(data)
+        ));
+    }
+    Ok(one.is_some())
+}
+
 /// Runs `n` inputs from `seed`; returns (inputs, fast path taken, accepted).
 fn run(seed: u64, n: u64) -> (u64, u64) {
     let corpus = corpus();
@@ -558,6 +636,9 @@ fn run(seed: u64, n: u64) -> (u64, u64) {
         let k = if rng.chance(5) { 0 } else { 1 + rng.below(3) };
         for _ in 0..k {
             mutate(&mut rng, &mut data);
+        }
+        if let Err(e) = one_pass_is_two_pass(b.code, b.dir, &data) {
+            panic!("interface {} {:?}: {e}", b.code, b.dir);
         }
         let body = envelope_of(&mut rng, b, &data);
         match check(b.code, b.dir, &body) {

@@ -2,10 +2,14 @@
 //! never disagree with the full reader: whenever it answers, the full
 //! `decode` accepts the same bytes with no deviation and reads the same
 //! typed message. And it must actually answer for canonical frames, or it
-//! would be dead weight.
+//! would be dead weight. Under it, the one-pass reader of `data`
+//! (`clean::request`, `clean::reply`) answers exactly as the table check
+//! followed by serde would, on every body and mutation here.
 
+use parksim::proto::clean::{self, clean_items};
 use parksim::proto::envelope::{self, decode, decode_reply_fast, decode_request_fast};
 use parksim::proto::messages::{Reply, Request};
+use parksim::proto::schema::{reply_schema, request_schema};
 use parksim::proto::{Command, Direction, Mode, ResultCode, SignAlgo};
 
 #[path = "support/xorshift.rs"]
@@ -66,6 +70,80 @@ fn agree(code: u16, dir: Direction, body: &[u8]) -> bool {
     }
 }
 
+/// serde's reading of a `data` array of `cmd` (the reference).
+fn serde_read(cmd: Command, dir: Direction, data: &[u8]) -> Option<Result<Request, Reply>> {
+    macro_rules! read {
+        ($($v:ident),*) => {
+            match dir {
+                Direction::Request => Ok(match cmd {
+                    $(Command::$v => Request::$v(serde_json::from_slice(data).ok()?)),*
+                }),
+                Direction::Reply => Err(match cmd {
+                    $(Command::$v => Reply::$v(serde_json::from_slice(data).ok()?)),*
+                }),
+            }
+        };
+    }
+    Some(read!(
+        LoginHttp,
+        RefreshToken,
+        LogoutHttp,
+        LoginTcp,
+        LogoutTcp,
+        Heartbeat,
+        ParkInfo,
+        EntranceInfo,
+        ChargingStandard,
+        SpaceCount,
+        Entry,
+        Exit,
+        Correction,
+        Charge,
+        PrioritySwitch,
+        ControlList,
+        Coupon,
+        Book,
+        BookConfirm
+    ))
+}
+
+/// The one-pass reader of the fast path (`clean::request`, `clean::reply`)
+/// must answer as the two passes it replaces did: the table check
+/// (`clean_items`), then serde, with serde's value; and `clean::reply_ok`
+/// exactly where `clean::reply` answers. Returns whether it answered.
+fn one_pass_is_two_pass(code: u16, dir: Direction, data: &[u8]) -> Result<bool, String> {
+    let Some(cmd) = Command::from_code(code) else {
+        return Ok(false);
+    };
+    let schema = match dir {
+        Direction::Request => request_schema(cmd),
+        Direction::Reply => reply_schema(cmd),
+    };
+    let two = clean_items(schema, data)
+        .then(|| serde_read(cmd, dir, data))
+        .flatten();
+    let one = match dir {
+        Direction::Request => clean::request(cmd, data).map(Ok),
+        Direction::Reply => {
+            let rep = clean::reply(cmd, data);
+            if clean::reply_ok(cmd, data) != rep.is_some() {
+                return Err(format!(
+                    "reply_ok and reply differ on {cmd} {}",
+                    String::from_utf8_lossy(data)
+                ));
+            }
+            rep.map(Err)
+        }
+    };
+    if one != two {
+        return Err(format!(
+            "{cmd} {dir:?}: one pass {one:?}, two passes {two:?}\n{}",
+            String::from_utf8_lossy(data)
+        ));
+    }
+    Ok(one.is_some())
+}
+
 /// Canonical bodies made from every fixture's typed message.
 fn canonical_bodies() -> Vec<(u16, Direction, Vec<u8>)> {
     let mut out = Vec::new();
@@ -115,6 +193,8 @@ fn canonical_frames_take_the_fast_path() {
     let mut fast = 0;
     for (code, dir, body) in &bodies {
         let d = decode(*code, *dir, body, SignAlgo::Sha1, Mode::Strict);
+        let data = serde_json::to_vec(&d.body["data"]).unwrap();
+        one_pass_is_two_pass(*code, *dir, &data).unwrap();
         if d.accepted() {
             assert!(
                 agree(*code, *dir, body),
@@ -157,7 +237,7 @@ fn mutated_bodies_never_disagree() {
         b"\xFF",
         b"A",
     ];
-    let (mut tried, mut fast) = (0, 0);
+    let (mut tried, mut fast, mut one_pass) = (0, 0, 0);
     for (code, dir, body) in &bodies {
         // Mutate inside `data`, then re-sign, so the sign cannot hide a
         // disagreement about the data.
@@ -179,6 +259,7 @@ fn mutated_bodies_never_disagree() {
                     m.remove(at);
                 }
             }
+            one_pass += usize::from(one_pass_is_two_pass(*code, *dir, &m).unwrap());
             let b = match dir {
                 Direction::Request => envelope::request_body(&m, 1_600_000_000, SignAlgo::Sha1),
                 Direction::Reply => envelope::reply_body(ResultCode::Ok, "ok", 1_600_000_000, &m),
@@ -198,7 +279,78 @@ fn mutated_bodies_never_disagree() {
             }
         }
     }
-    assert!(tried > 10_000 && fast > 0, "{tried} tried, {fast} fast");
+    assert!(
+        tried > 10_000 && fast > 0 && one_pass > 0,
+        "{tried} tried, {fast} fast, {one_pass} read in one pass"
+    );
+}
+
+/// The envelope around `data` is split by position (the sign where a
+/// 40- or 32-character sign begins, `resultMsg` at the last quote,
+/// `resultCode` at its digits): mutations of the envelope's tail — keys
+/// repeated, quotes, digits, signs of other lengths — never make the fast
+/// path disagree with the full reader.
+#[test]
+fn mutated_envelope_tails_never_disagree() {
+    let mut next = xorshift::stream(0x1234_5678_9ABC_DEF1);
+    let edits: &[&[u8]] = &[
+        b",\"sign\":\"",
+        b",\"resultCode\":",
+        b",\"resultMsg\":\"",
+        b"\"",
+        b"-",
+        b"0",
+        b"7",
+        b"a",
+        b"A",
+        b":",
+        b",",
+        b"}",
+        b"0123456789abcdef",
+        b"\\",
+    ];
+    let (mut tried, mut fast) = (0, 0);
+    for (code, dir, body) in canonical_bodies() {
+        for _ in 0..200 {
+            let mut b = body.clone();
+            let tail = b.len().min(90);
+            for _ in 0..1 + next() % 2 {
+                let at = b.len() - 1 - (next() as usize) % tail.min(b.len() - 1);
+                let e = edits[(next() as usize) % edits.len()];
+                match next() % 3 {
+                    0 => {
+                        b.splice(at..at, e.iter().copied());
+                    }
+                    1 => {
+                        let end = (at + e.len()).min(b.len());
+                        b.splice(at..end, e.iter().copied());
+                    }
+                    _ => {
+                        b.remove(at);
+                    }
+                }
+            }
+            tried += 1;
+            fast += usize::from(agree(code, dir, &b));
+            if dir == Direction::Reply {
+                for mode in [Mode::Lenient, Mode::Strict] {
+                    assert_eq!(
+                        envelope::reply_accepted(code, &b, SignAlgo::Sha1, mode),
+                        envelope::accepted_reply(code, &b, SignAlgo::Sha1, mode).is_ok(),
+                        "{}",
+                        String::from_utf8_lossy(&b)
+                    );
+                }
+            }
+        }
+    }
+    assert!(tried > 5_000 && fast > 0, "{tried} tried, {fast} fast");
+    // An MD5 sign (32 characters) is found where it begins.
+    let req = Request::Heartbeat(vec![]);
+    let md5 = envelope::request_body(&req.data_json(), 1_600_000_000, SignAlgo::Md5);
+    let code = Command::Heartbeat.code();
+    assert!(decode_request_fast(code, &md5, SignAlgo::Md5).is_some());
+    assert!(decode_request_fast(code, &md5, SignAlgo::Sha1).is_none());
 }
 
 #[test]

@@ -134,6 +134,42 @@ pub struct Ledger {
     pub confirm_replies: BTreeMap<String, BookConfirmReply>,
     pub coupon_replies: BTreeMap<String, CouponReply>,
     pub control_replies: Vec<IdReply>,
+    /// The reports kept by id (5004, 5005, 5008, 7001) as their kind, id
+    /// and digest, in the order recorded, instead of in the maps above,
+    /// when the platform keeps digests ([`Platform::keep_digests`]).
+    pub digested: Vec<Digested>,
+}
+
+/// The kinds of report a platform keeps by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// 5004.
+    Entry,
+    /// 5005.
+    Exit,
+    /// 5008.
+    Charge,
+    /// 7001.
+    Switch,
+}
+
+/// A report recorded as its digest ([`Platform::keep_digests`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digested {
+    pub report: Report,
+    pub id: String,
+    /// [`digest`] of the whole record (its id included).
+    pub digest: u64,
+}
+
+/// A record's content as 64 bits (FxHash over every field: no keys, the
+/// same in every run). Cheap rather than strong: it catches a record
+/// altered by a bug, not one forged to collide.
+pub fn digest<T: std::hash::Hash>(record: &T) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    record.hash(&mut h);
+    h.finish()
 }
 
 /// Counters [frames or records].
@@ -178,6 +214,8 @@ pub struct Platform {
     conn_stream_errors: u64,
     /// Why the connection should be closed (set once).
     closing: Option<&'static str>,
+    /// Reports kept by id go to [`Ledger::digested`], not to its maps.
+    digests_only: bool,
     pub ledger: Ledger,
     pub stats: PlatformStats,
 }
@@ -199,11 +237,21 @@ impl Platform {
             policy,
             conn_stream_errors: 0,
             closing: None,
+            digests_only: false,
             ledger: Ledger::default(),
             stats: PlatformStats::default(),
         };
         p.sync_limit();
         p
+    }
+
+    /// From now on, keeps each report kept by id (5004, 5005, 5008, 7001)
+    /// as its kind, id and [`digest`] in [`Ledger::digested`] instead of
+    /// the record itself: for a caller that checks the records against
+    /// what it sent and takes the ledger after every call (the
+    /// simulator). Replies, duplicates and counts are as before.
+    pub fn keep_digests(&mut self) {
+        self.digests_only = true;
     }
 
     /// The connection dropped: bytes in flight and the login are gone;
@@ -677,6 +725,7 @@ impl Platform {
         user: Option<&str>,
         out: &mut Vec<u8>,
     ) {
+        let digests = self.digests_only;
         let dup = &mut self.stats.duplicates;
         let l = &mut self.ledger;
         /// Answers each item by its id, then keeps it in `map` (by id, once).
@@ -702,7 +751,52 @@ impl Platform {
             }
             out.push(b']');
         }
+        /// As `keep`, into `list` as digests (the id taken out of the
+        /// record once digested).
+        fn keep_digest<T: std::hash::Hash>(
+            items: Vec<T>,
+            report: Report,
+            id: impl Fn(&mut T) -> &mut String,
+            list: &mut Vec<Digested>,
+            dup: &mut u64,
+            out: &mut Vec<u8>,
+        ) {
+            out.push(b'[');
+            for (n, mut i) in items.into_iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                crate::proto::direct::write_ok_id_reply(id(&mut i), out);
+                let held = list
+                    .iter()
+                    .any(|d| d.report == report && d.id == *id(&mut i));
+                if held {
+                    *dup += 1;
+                    continue;
+                }
+                let digest = digest(&i);
+                list.push(Digested {
+                    report,
+                    id: std::mem::take(id(&mut i)),
+                    digest,
+                });
+            }
+            out.push(b']');
+        }
+        let list = &mut l.digested;
         match req {
+            Request::Entry(items) if digests => {
+                keep_digest(items, Report::Entry, |i| &mut i.id, list, dup, out)
+            }
+            Request::Exit(items) if digests => {
+                keep_digest(items, Report::Exit, |i| &mut i.id, list, dup, out)
+            }
+            Request::Charge(items) if digests => {
+                keep_digest(items, Report::Charge, |i| &mut i.id, list, dup, out)
+            }
+            Request::PrioritySwitch(items) if digests => {
+                keep_digest(items, Report::Switch, |i| &mut i.id, list, dup, out)
+            }
             Request::Entry(items) => keep(items, |i| &i.id, &mut l.entries, dup, out),
             Request::Exit(items) => keep(items, |i| &i.id, &mut l.exits, dup, out),
             Request::Charge(items) => keep(items, |i| &i.id, &mut l.charges, dup, out),
@@ -1074,4 +1168,142 @@ fn id_replies(items: Vec<ParkRecordInfo>, mut keep: impl FnMut(ParkRecordInfo)) 
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::proto::time::DateTime;
+
+    fn car(plate: &str) -> ParkCarInfo {
+        ParkCarInfo {
+            plate_no: plate.into(),
+            ..ParkCarInfo::default()
+        }
+    }
+
+    fn record(n: u64, plate: &str) -> ParkRecordInfo {
+        ParkRecordInfo {
+            car_info: car(plate),
+            charge_id_list: None,
+            discount: Amount::ZERO,
+            enter_time: DateTime(1_700_000_000 + n as i64),
+            id: format!("{:016x}{n:016x}", 0xabcu64),
+            in_equipment_id: None,
+            leave_time: None,
+            out_equipment_id: None,
+            park_code: Some("P1".into()),
+            receivables: Amount::new(1500),
+            received: Amount::new(1500),
+            stall_no: None,
+        }
+    }
+
+    fn charge(n: u64) -> ParkChargeInfo {
+        ParkChargeInfo {
+            car_info: car("粤B1"),
+            discount: Amount::ZERO,
+            id: format!("{:016x}{n:016x}", 0xcdeu64),
+            list_discounts: None,
+            order_no: None,
+            pay_from: "app".into(),
+            pay_time: DateTime(1_700_000_100),
+            pay_type: 1,
+            receivables: Amount::new(700),
+            received: Amount::new(700),
+            record_id: format!("{:016x}{n:016x}", 0xabcu64),
+        }
+    }
+
+    /// The same frames to a platform that keeps records and to one that
+    /// keeps digests: the same replies and counts, and the digests of the
+    /// one are those of the other's records (duplicates, within a call
+    /// and across calls, counted alike and kept once).
+    #[test]
+    fn digests_are_the_records_digests() {
+        let switch = PrioritySwitch {
+            id: format!("{:032x}", 77),
+            operate_type: 1,
+            park_code: "P1".into(),
+            remark: None,
+            time: DateTime(1_700_000_200),
+        };
+        let calls = [
+            vec![
+                Request::Entry(vec![
+                    record(1, "粤B1"),
+                    record(2, "粤B2"),
+                    record(1, "粤B1"),
+                ]),
+                Request::Charge(vec![charge(1)]),
+            ],
+            vec![
+                Request::Exit(vec![record(1, "粤B1")]),
+                Request::Entry(vec![record(2, "粤B2"), record(3, "粤B3")]),
+                Request::PrioritySwitch(vec![switch]),
+                Request::SpaceCount(vec![ParkSpaceInfo {
+                    park_code: "P1".into(),
+                    reserved_stalls: Some(0),
+                    unused_stalls: 7,
+                    used_stalls: 3,
+                }]),
+            ],
+        ];
+        let mut kept = Platform::new(PlatformConfig::default());
+        let mut digested = Platform::new(PlatformConfig::default());
+        digested.keep_digests();
+        let mut packet = 0;
+        for call in &calls {
+            let mut bytes = Vec::new();
+            for req in call {
+                packet += 1;
+                bytes.extend(envelope::request_frame(
+                    req,
+                    packet,
+                    1_700_000_000,
+                    SignAlgo::Sha1,
+                ));
+            }
+            assert_eq!(
+                kept.receive(1_700_000_000, &bytes),
+                digested.receive(1_700_000_000, &bytes)
+            );
+            let (a, b) = (
+                std::mem::take(&mut kept.ledger),
+                std::mem::take(&mut digested.ledger),
+            );
+            let mut want: Vec<(Report, String, u64)> = Vec::new();
+            for (report, map) in [(Report::Entry, &a.entries), (Report::Exit, &a.exits)] {
+                want.extend(map.iter().map(|(id, r)| (report, id.clone(), digest(r))));
+            }
+            want.extend(
+                a.charges
+                    .iter()
+                    .map(|(id, r)| (Report::Charge, id.clone(), digest(r))),
+            );
+            want.extend(
+                a.priority_switches
+                    .iter()
+                    .map(|(id, r)| (Report::Switch, id.clone(), digest(r))),
+            );
+            let mut got: Vec<(Report, String, u64)> = b
+                .digested
+                .iter()
+                .map(|d| (d.report, d.id.clone(), d.digest))
+                .collect();
+            let key = |x: &(Report, String, u64)| (x.0 as u8, x.1.clone());
+            want.sort_by_key(key);
+            got.sort_by_key(key);
+            assert!(!want.is_empty());
+            assert_eq!(got, want);
+            // Everything else as the record-keeping platform has it.
+            assert!(b.entries.is_empty() && b.exits.is_empty() && b.charges.is_empty());
+            assert_eq!(a.space, b.space);
+        }
+        assert_eq!(kept.stats, digested.stats);
+        // One duplicate within a call (record 1 twice in one frame); record
+        // 2 again in the second call is not the platform's to see once the
+        // ledger is taken.
+        assert_eq!(kept.stats.duplicates, 1);
+    }
 }

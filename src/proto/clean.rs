@@ -1,25 +1,70 @@
 //! The fast path of the table check: does a `data` array, as received,
-//! need any reading at all?
+//! need any reading at all — and if not, its typed items.
 //!
-//! [`clean_items`] walks the bytes once, without building anything, and
-//! answers true only when the full check ([`schema::check_item`]) would
-//! find **nothing** — no error and no deviation — *and* the bytes are
-//! already in canonical form (keys in byte order at every depth, compact,
-//! strings without escapes). Then the sign can be checked over the bytes
-//! as they are and the typed items read straight from them
-//! (`Request::from_data_slice`), which gives what the full path gives.
-//! Anything else — an escape, a stray space, an unknown key, a string
-//! where a number belongs, a timestamp in milliseconds — answers false and
-//! the caller takes the full path, which explains what it found.
+//! The answer is "no reading needed" only when the full check
+//! ([`schema::check_item`]) would find **nothing** — no error and no
+//! deviation — *and* the bytes are already in canonical form (keys in byte
+//! order at every depth, compact, strings without escapes). Then the sign
+//! can be checked over the bytes as they are and the typed items read
+//! straight from them, which gives what the full path gives. Anything
+//! else — an escape, a stray space, an unknown key, a string where a
+//! number belongs, a timestamp in milliseconds — answers no and the caller
+//! takes the full path, which explains what it found.
+//!
+//! [`request`], [`reply`] and [`reply_ok`] are the entry points. The hot
+//! interfaces (5003–5006, 5008, 7001, 6001, 6002, and the replies to these
+//! and to 4001 and 4002) are checked and read in one pass by
+//! [`direct`](super::direct)'s reader; any other interface is checked by
+//! [`clean_items`], one pass over the bytes that builds nothing, then read
+//! by serde. The two answer alike: `tests/direct.rs`,
+//! `tests/fastpath.rs` and `tests/differential.rs` compare the one-pass
+//! reader with [`clean_items`] followed by serde on every input they make.
 //!
 //! parksim's own frames, and those of any garage system that writes
 //! canonical JSON, always take the fast path.
 
-use super::schema::{Field, Presence, Schema, Ty};
+use super::codes::Command;
+use super::direct;
+use super::messages::{Reply, Request};
+use super::schema::{self, Field, Presence, Schema, Ty};
 use super::time::{DateTime, parse_date, parse_time};
 
-/// See the module doc. `schema` is the interface's item table (`None`:
-/// an interface without data, whose array must be empty).
+/// The typed `data` of a request of `cmd` when it is clean and canonical
+/// (see the module doc); `None` sends the caller to the full reader.
+pub fn request(cmd: Command, data: &[u8]) -> Option<Request> {
+    if direct::reads_request(cmd) {
+        return direct::read_request(cmd, data);
+    }
+    if !clean_items(schema::request_schema(cmd), data) {
+        return None;
+    }
+    Request::from_data_slice(cmd, data).ok()
+}
+
+/// The typed `data` of a reply of `cmd` when it is clean and canonical
+/// (as [`request`]).
+pub fn reply(cmd: Command, data: &[u8]) -> Option<Reply> {
+    if direct::reads_reply(cmd) {
+        return direct::read_reply(cmd, data);
+    }
+    if !clean_items(schema::reply_schema(cmd), data) {
+        return None;
+    }
+    Reply::from_data_slice(cmd, data).ok()
+}
+
+/// `reply(cmd, data).is_some()`, without building the reply where the hot
+/// reader can tell.
+pub fn reply_ok(cmd: Command, data: &[u8]) -> bool {
+    if direct::reads_reply(cmd) {
+        return direct::skim_reply(cmd, data);
+    }
+    clean_items(schema::reply_schema(cmd), data) && Reply::from_data_slice(cmd, data).is_ok()
+}
+
+/// Whether `data` is clean and canonical (see the module doc), walking the
+/// bytes once without building anything. `schema` is the interface's item
+/// table (`None`: an interface without data, whose array must be empty).
 pub fn clean_items(schema: Option<&Schema>, data: &[u8]) -> bool {
     let mut c = Cur { b: data, i: 0 };
     let ok = match schema {

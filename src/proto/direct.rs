@@ -3,18 +3,24 @@
 //! 5005 records, 5008 charges, 7001 switches), the bookings (6001, 6002)
 //! and the answers to all of these (and to 4001 and 4002).
 //!
-//! **Reading** ([`read_request`], [`read_reply`]) takes only the narrow
-//! form parksim and any canonical writer produce: compact, keys in byte
-//! order, strings without escapes, numbers as plain JSON text. Each field
-//! is matched with one comparison: the reader walks the struct's fields in
-//! key order beside the input's keys, each key compared whole with its
-//! quotes and colon. Anything else — a space, an escape,
-//! a key out of order, repeated or unknown, `-0` — answers `None`, and the
-//! caller reads the bytes through serde as before. So the contract is one
-//! implication: **`Some(v)` only where `serde_json::from_slice` gives
-//! `Ok(v)`** (`tests/direct.rs` checks it over generated and mutated
-//! inputs). Numbers convert through [`number`](super::number) and date-times
-//! through [`DateTime::parse`], the conversions serde's path uses.
+//! **Reading** ([`read_request`], [`read_reply`], [`skim_reply`]) is the
+//! fast path's table check and typed read in one pass. It takes only the
+//! narrow form parksim and any canonical writer produce: compact, keys in
+//! byte order, strings without escapes, numbers as plain JSON text. The
+//! reader walks the struct's fields in key order beside the input's keys
+//! and beside its table's fields ([`Schema::sorted`], the same fields one
+//! for one), each key compared whole with its quotes and colon, and checks
+//! each value against its field as [`clean`](super::clean) does: type,
+//! length, enumeration, range, required keys present and not `null`, no
+//! extension, at least one item. Anything else — a space, an escape, a key
+//! out of order, repeated or unknown, a value the table refuses or calls a
+//! deviation, `-0` — answers `None`, and the caller takes the full reader,
+//! which explains what it found. So the contract is one equivalence:
+//! **`Some(v)` exactly where `clean_items` finds the bytes clean and
+//! `serde_json::from_slice` gives `Ok(v)`** (`tests/direct.rs` checks it
+//! over generated and mutated inputs). Numbers convert through
+//! [`number`](super::number) and date-times through [`DateTime::parse`],
+//! the conversions serde's path uses.
 //!
 //! **Writing** ([`write_request`], [`write_reply`]) gives exactly the bytes
 //! of `serde_json::to_writer` for the same value (fields in declaration
@@ -23,6 +29,7 @@
 
 use super::codes::Command;
 use super::messages::*;
+use super::schema::{Presence, Schema, Ty, reply_schema, request_schema};
 use super::time::DateTime;
 
 /// A cursor over bytes in the narrow canonical form.
@@ -66,6 +73,12 @@ impl<'a> Rd<'a> {
 
     /// A string without escapes or control characters, valid UTF-8.
     fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.raw_str()?).ok()
+    }
+
+    /// A string without escapes or control characters: its bytes, not yet
+    /// checked to be UTF-8 (for a caller that checks a stricter form).
+    fn raw_str(&mut self) -> Option<&'a [u8]> {
         self.need(b'"')?;
         let start = self.i;
         let end = start + plain_len(&self.b[start..]);
@@ -73,15 +86,14 @@ impl<'a> Rd<'a> {
             return None;
         }
         self.i = end + 1;
-        std::str::from_utf8(&self.b[start..end]).ok()
+        Some(&self.b[start..end])
     }
 
-    /// A JSON number's text (its grammar checked).
-    fn number(&mut self) -> Option<&'a str> {
+    /// A JSON number's text (its grammar checked: ASCII).
+    fn number(&mut self) -> Option<&'a [u8]> {
         let start = self.i;
         self.i = super::number::json_number_end(self.b, start)?;
-        // ASCII by construction.
-        std::str::from_utf8(&self.b[start..self.i]).ok()
+        Some(&self.b[start..self.i])
     }
 }
 
@@ -112,9 +124,14 @@ pub(crate) fn plain_len(b: &[u8]) -> usize {
     i
 }
 
-/// A field's value: read in the narrow form, written as serde writes it.
+/// A field's value: read in the narrow form and checked against its
+/// table's type, written as serde writes it.
 trait Val: Sized {
-    fn read(r: &mut Rd) -> Option<Self>;
+    /// Reads a value whose table type is `ty`: `Some(v)` exactly where the
+    /// table check (`clean`'s rules for `ty`) finds nothing and serde
+    /// reads `v`. A Rust type that does not fit `ty` answers `None`.
+    /// `null` is the struct walker's business (the field's presence).
+    fn read(r: &mut Rd, ty: &Ty) -> Option<Self>;
     fn write(&self, out: &mut Vec<u8>);
     /// The value of an absent key (`None`: the key is required).
     fn absent() -> Option<Self> {
@@ -126,8 +143,8 @@ trait Val: Sized {
     }
     /// Steps over the value: true exactly where [`Val::read`] would give
     /// `Some`, without building it (no allocation).
-    fn skim(r: &mut Rd) -> bool {
-        Self::read(r).is_some()
+    fn skim(r: &mut Rd, ty: &Ty) -> bool {
+        Self::read(r, ty).is_some()
     }
 }
 
@@ -146,16 +163,28 @@ fn write_str(s: &str, out: &mut Vec<u8>) {
 
 /// An integer's decimal text (as itoa writes it).
 pub(crate) fn write_int(n: i64, out: &mut Vec<u8>) {
+    // Two digits at a time from a table of the pairs 00–99.
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     let mut u = n.unsigned_abs();
-    loop {
+    while u >= 100 {
+        let r = (u % 100) as usize * 2;
+        u /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[r..r + 2]);
+    }
+    if u >= 10 {
+        let r = u as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[r..r + 2]);
+    } else {
         i -= 1;
-        buf[i] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
+        buf[i] = b'0' + u as u8;
     }
     if n < 0 {
         out.push(b'-');
@@ -163,12 +192,50 @@ pub(crate) fn write_int(n: i64, out: &mut Vec<u8>) {
     out.extend_from_slice(&buf[i..]);
 }
 
-impl Val for String {
-    fn read(r: &mut Rd) -> Option<Self> {
-        r.str().map(str::to_owned)
+/// Whether a string fits its table type: a `String` of at most `max`
+/// characters, or a `Uuid` (32 hex digits).
+fn str_fits(s: &str, ty: &Ty) -> bool {
+    match *ty {
+        Ty::Str(max) => max.is_none_or(|m| s.len() <= m || s.chars().count() <= m),
+        Ty::Uuid => s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()),
+        _ => false,
     }
-    fn skim(r: &mut Rd) -> bool {
-        r.str().is_some()
+}
+
+/// A plain 4-byte Int's value: what [`number::int`](super::number::int)
+/// reads as `IntText::Plain` from JSON number text (an optional `-`, then
+/// digits without a leading zero, within the 4-byte Int); `None` for
+/// anything else (`20.0`, `1e2` and ints out of range among them).
+fn plain_int(t: &[u8]) -> Option<i64> {
+    let digits = t.strip_prefix(b"-").unwrap_or(t);
+    if digits.is_empty()
+        || digits.len() > 10
+        || (digits.len() > 1 && digits[0] == b'0')
+        || !digits.iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    // At most 10 digits: no overflow.
+    let m = digits
+        .iter()
+        .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+    let n = if digits.len() < t.len() { -m } else { m };
+    i32::try_from(n).is_ok().then_some(n)
+}
+
+impl Val for String {
+    fn read(r: &mut Rd, ty: &Ty) -> Option<Self> {
+        let s = r.str()?;
+        str_fits(s, ty).then(|| s.to_owned())
+    }
+    fn skim(r: &mut Rd, ty: &Ty) -> bool {
+        match *ty {
+            // 32 hex digits are UTF-8: no check needed.
+            Ty::Uuid => r
+                .raw_str()
+                .is_some_and(|b| b.len() == 32 && b.iter().all(u8::is_ascii_hexdigit)),
+            _ => r.str().is_some_and(|s| str_fits(s, ty)),
+        }
     }
     fn write(&self, out: &mut Vec<u8>) {
         write_str(self, out)
@@ -176,14 +243,21 @@ impl Val for String {
 }
 
 impl Val for i64 {
-    /// A plain integer (no fraction, no exponent, not `-0`) within i64:
-    /// what serde reads as this i64 (serde_json reads `-0` as a float).
-    fn read(r: &mut Rd) -> Option<Self> {
+    /// A plain 4-byte Int within the type's enumeration or range. Not
+    /// `-0`: the table check takes it, but serde_json reads it as a float.
+    fn read(r: &mut Rd, ty: &Ty) -> Option<Self> {
         let t = r.number()?;
-        if t == "-0" || t.bytes().any(|c| matches!(c, b'.' | b'e' | b'E')) {
+        if t == b"-0" {
             return None;
         }
-        t.parse().ok()
+        let n = plain_int(t)?;
+        let fits = match *ty {
+            Ty::Int(values) => values.is_none_or(|v| v.contains(&n)),
+            Ty::IntRange(lo, hi) => (lo..=hi).contains(&n),
+            Ty::Timestamp => (0..=i64::from(u32::MAX)).contains(&n),
+            _ => false,
+        };
+        fits.then_some(n)
     }
     fn write(&self, out: &mut Vec<u8>) {
         write_int(*self, out)
@@ -191,9 +265,16 @@ impl Val for i64 {
 }
 
 impl Val for Amount {
-    /// Exactly from the text, as `Amount`'s `Deserialize` converts it.
-    fn read(r: &mut Rd) -> Option<Self> {
-        super::number::decimal(r.number()?).ok().map(Amount)
+    /// A `Decimal` of at most two decimals, exactly from the text (as
+    /// `Amount`'s `Deserialize` converts it).
+    fn read(r: &mut Rd, ty: &Ty) -> Option<Self> {
+        if !matches!(ty, Ty::Decimal) {
+            return None;
+        }
+        super::number::decimal_bytes(r.number()?)
+            .ok()
+            .filter(|d| d.scale() <= 2)
+            .map(Amount)
     }
     fn write(&self, out: &mut Vec<u8>) {
         let mut buf = [0u8; 40];
@@ -202,8 +283,11 @@ impl Val for Amount {
 }
 
 impl Val for DateTime {
-    fn read(r: &mut Rd) -> Option<Self> {
-        DateTime::parse(r.str()?).ok()
+    fn read(r: &mut Rd, ty: &Ty) -> Option<Self> {
+        if !matches!(ty, Ty::DateTime) {
+            return None;
+        }
+        DateTime::parse_bytes(r.raw_str()?)
     }
     fn write(&self, out: &mut Vec<u8>) {
         let mut buf = [0u8; 19];
@@ -214,13 +298,11 @@ impl Val for DateTime {
     }
 }
 
+/// An optional field: present (the struct walker has taken `null`), or
+/// absent.
 impl<T: Val> Val for Option<T> {
-    fn read(r: &mut Rd) -> Option<Self> {
-        if r.null() {
-            Some(None)
-        } else {
-            T::read(r).map(Some)
-        }
+    fn read(r: &mut Rd, ty: &Ty) -> Option<Self> {
+        T::read(r, ty).map(Some)
     }
     fn write(&self, out: &mut Vec<u8>) {
         match self {
@@ -234,43 +316,60 @@ impl<T: Val> Val for Option<T> {
     fn skip(&self) -> bool {
         self.is_none()
     }
-    fn skim(r: &mut Rd) -> bool {
-        r.null() || T::skim(r)
+    fn skim(r: &mut Rd, ty: &Ty) -> bool {
+        T::skim(r, ty)
+    }
+}
+
+/// The items of an array, each of type `item` (`empty`: whether `[]`
+/// passes; a `data` array must hold an item).
+fn read_items<T: Val>(r: &mut Rd, item: &Ty, empty: bool) -> Option<Vec<T>> {
+    r.need(b'[')?;
+    if r.eat(b']') {
+        return empty.then(Vec::new);
+    }
+    // Most arrays hold one item (a report, a reply).
+    let mut v = Vec::with_capacity(1);
+    loop {
+        v.push(T::read(r, item)?);
+        if r.eat(b',') {
+            continue;
+        }
+        r.need(b']')?;
+        return Some(v);
+    }
+}
+
+/// [`read_items`] without building them.
+fn skim_items<T: Val>(r: &mut Rd, item: &Ty, empty: bool) -> bool {
+    if !r.eat(b'[') {
+        return false;
+    }
+    if r.eat(b']') {
+        return empty;
+    }
+    loop {
+        if !T::skim(r, item) {
+            return false;
+        }
+        if r.eat(b',') {
+            continue;
+        }
+        return r.eat(b']');
     }
 }
 
 impl<T: Val> Val for Vec<T> {
-    fn read(r: &mut Rd) -> Option<Self> {
-        r.need(b'[')?;
-        if r.eat(b']') {
-            return Some(Vec::new());
-        }
-        // Most arrays hold one item (a report, a reply).
-        let mut v = Vec::with_capacity(1);
-        loop {
-            v.push(T::read(r)?);
-            if r.eat(b',') {
-                continue;
-            }
-            r.need(b']')?;
-            return Some(v);
+    fn read(r: &mut Rd, ty: &Ty) -> Option<Self> {
+        match *ty {
+            Ty::List(item) => read_items(r, item, true),
+            _ => None,
         }
     }
-    fn skim(r: &mut Rd) -> bool {
-        if !r.eat(b'[') {
-            return false;
-        }
-        if r.eat(b']') {
-            return true;
-        }
-        loop {
-            if !T::skim(r) {
-                return false;
-            }
-            if r.eat(b',') {
-                continue;
-            }
-            return r.eat(b']');
+    fn skim(r: &mut Rd, ty: &Ty) -> bool {
+        match *ty {
+            Ty::List(item) => skim_items::<T>(r, item, true),
+            _ => false,
         }
     }
     fn write(&self, out: &mut Vec<u8>) {
@@ -286,8 +385,8 @@ impl<T: Val> Val for Vec<T> {
 }
 
 /// [`Val::skim`] for a struct's field, its type taken from the accessor.
-fn skim_field<S, T: Val>(_: fn(&S) -> &T, r: &mut Rd) -> bool {
-    T::skim(r)
+fn skim_field<S, T: Val>(_: fn(&S) -> &T, r: &mut Rd, ty: &Ty) -> bool {
+    T::skim(r, ty)
 }
 
 /// Whether a struct's field may be absent (an option).
@@ -297,51 +396,98 @@ fn may_be_absent<S, T: Val>(_: fn(&S) -> &T) -> bool {
 
 /// `Val` for a struct whose fields are listed in key order (as they are
 /// declared, which `every_message_serializes_canonically` keeps sorted).
+/// The struct is read as an object of the table its type names
+/// (`Ty::Object`), whose fields in key order ([`Schema::sorted`]) are the
+/// struct's, one for one (`hot_structs_match_their_tables`): each key the
+/// next field's or absent, each value checked against its field, as the
+/// table check walks it. A key left over (unknown, repeated, out of order,
+/// escaped), a required field absent or `null`, an extension present:
+/// `None`.
 macro_rules! direct_struct {
     ($ty:ident { $($key:literal => $field:ident),* $(,)? }) => {
+        impl $ty {
+            /// The keys, in the order read and written.
+            #[cfg(test)]
+            const KEYS: &[&str] = &[$($key),*];
+        }
+
         impl Val for $ty {
-            fn read(r: &mut Rd) -> Option<Self> {
+            fn read(r: &mut Rd, ty: &Ty) -> Option<Self> {
+                let Ty::Object(schema) = *ty else {
+                    return None;
+                };
+                let mut fields = schema.sorted().fields.iter();
                 r.need(b'{')?;
                 // A key is next (after `{` or `,`).
                 let mut more = !r.eat(b'}');
                 $(
+                    let f = fields.next()?;
                     let $field = if more && r.lit(concat!("\"", $key, "\":").as_bytes()) {
-                        let v = Val::read(r)?;
+                        let v = if r.null() {
+                            if f.presence == Presence::Required {
+                                return None;
+                            }
+                            Val::absent()?
+                        } else {
+                            if f.presence == Presence::Extension {
+                                return None;
+                            }
+                            Val::read(r, &f.ty)?
+                        };
                         more = r.eat(b',');
                         if !more {
                             r.need(b'}')?;
                         }
                         v
                     } else {
+                        if f.presence == Presence::Required {
+                            return None;
+                        }
                         Val::absent()?
                     };
                 )*
-                // A key left over: unknown, repeated, out of order or escaped.
-                if more {
+                // A key left over, or a table longer than the struct.
+                if more || fields.next().is_some() {
                     return None;
                 }
                 Some($ty { $($field),* })
             }
-            fn skim(r: &mut Rd) -> bool {
+            fn skim(r: &mut Rd, ty: &Ty) -> bool {
                 // `read`'s walk, each value skimmed instead of built.
+                let Ty::Object(schema) = *ty else {
+                    return false;
+                };
+                let mut fields = schema.sorted().fields.iter();
                 if !r.eat(b'{') {
                     return false;
                 }
                 let mut more = !r.eat(b'}');
                 $(
+                    let Some(f) = fields.next() else {
+                        return false;
+                    };
                     if more && r.lit(concat!("\"", $key, "\":").as_bytes()) {
-                        if !skim_field(|s: &$ty| &s.$field, r) {
+                        let ok = if r.null() {
+                            f.presence != Presence::Required
+                                && may_be_absent(|s: &$ty| &s.$field)
+                        } else {
+                            f.presence != Presence::Extension
+                                && skim_field(|s: &$ty| &s.$field, r, &f.ty)
+                        };
+                        if !ok {
                             return false;
                         }
                         more = r.eat(b',');
                         if !more && !r.eat(b'}') {
                             return false;
                         }
-                    } else if !may_be_absent(|s: &$ty| &s.$field) {
+                    } else if f.presence == Presence::Required
+                        || !may_be_absent(|s: &$ty| &s.$field)
+                    {
                         return false;
                     }
                 )*
-                !more
+                !more && fields.next().is_none()
             }
             fn write(&self, out: &mut Vec<u8>) {
                 out.push(b'{');
@@ -481,66 +627,91 @@ pub fn write_ok_id_reply(id: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(",\"message\":\"成功\"}".as_bytes());
 }
 
-/// A whole `data` array of `T`, nothing after it.
-fn read_all<T: Val>(data: &[u8]) -> Option<Vec<T>> {
+/// A whole `data` array of items of `schema`, at least one, nothing after
+/// it.
+fn read_all<T: Val>(data: &[u8], schema: &'static Schema) -> Option<Vec<T>> {
     let mut r = Rd { b: data, i: 0 };
-    let v = Vec::<T>::read(&mut r)?;
+    let v = read_items(&mut r, &Ty::Object(schema), false)?;
     (r.i == data.len()).then_some(v)
 }
 
-/// The `data` of a hot request (5003–5006, 5008, 7001, 6001, 6002) read by
-/// hand; `None` for another interface or for bytes outside the narrow form
-/// (see the module doc: then read through serde).
+/// Whether [`read_request`] reads `cmd`'s requests: the hot interfaces
+/// (5003–5006, 5008, 7001, 6001, 6002).
+pub fn reads_request(cmd: Command) -> bool {
+    use Command::*;
+    matches!(
+        cmd,
+        SpaceCount | Entry | Exit | Correction | Charge | PrioritySwitch | Book | BookConfirm
+    )
+}
+
+/// Whether [`read_reply`] and [`skim_reply`] read `cmd`'s replies: the
+/// hot interfaces' and those to 4001 and 4002.
+pub fn reads_reply(cmd: Command) -> bool {
+    reads_request(cmd) || matches!(cmd, Command::ControlList | Command::Coupon)
+}
+
+/// The `data` of a hot request read by hand and checked against its table
+/// in one pass: `Some` exactly where the table check
+/// ([`clean_items`](super::clean::clean_items)) finds it clean and
+/// canonical and serde reads it, with serde's value (see the module doc);
+/// `None` for anything else and for another interface.
 pub fn read_request(cmd: Command, data: &[u8]) -> Option<Request> {
+    let s = request_schema(cmd)?;
     Some(match cmd {
-        Command::SpaceCount => Request::SpaceCount(read_all(data)?),
-        Command::Entry => Request::Entry(read_all(data)?),
-        Command::Exit => Request::Exit(read_all(data)?),
-        Command::Correction => Request::Correction(read_all(data)?),
-        Command::Charge => Request::Charge(read_all(data)?),
-        Command::PrioritySwitch => Request::PrioritySwitch(read_all(data)?),
-        Command::Book => Request::Book(read_all(data)?),
-        Command::BookConfirm => Request::BookConfirm(read_all(data)?),
+        Command::SpaceCount => Request::SpaceCount(read_all(data, s)?),
+        Command::Entry => Request::Entry(read_all(data, s)?),
+        Command::Exit => Request::Exit(read_all(data, s)?),
+        Command::Correction => Request::Correction(read_all(data, s)?),
+        Command::Charge => Request::Charge(read_all(data, s)?),
+        Command::PrioritySwitch => Request::PrioritySwitch(read_all(data, s)?),
+        Command::Book => Request::Book(read_all(data, s)?),
+        Command::BookConfirm => Request::BookConfirm(read_all(data, s)?),
         _ => return None,
     })
 }
 
-/// The `data` of a reply to a hot request, read by hand (as
-/// [`read_request`]).
+/// The `data` of a reply to a hot request, to 4001 or to 4002, read and
+/// checked by hand (as [`read_request`]).
 pub fn read_reply(cmd: Command, data: &[u8]) -> Option<Reply> {
+    let s = reply_schema(cmd)?;
     Some(match cmd {
-        Command::SpaceCount => Reply::SpaceCount(read_all(data)?),
-        Command::Entry => Reply::Entry(read_all(data)?),
-        Command::Exit => Reply::Exit(read_all(data)?),
-        Command::Correction => Reply::Correction(read_all(data)?),
-        Command::Charge => Reply::Charge(read_all(data)?),
-        Command::PrioritySwitch => Reply::PrioritySwitch(read_all(data)?),
-        Command::ControlList => Reply::ControlList(read_all(data)?),
-        Command::Book => Reply::Book(read_all(data)?),
-        Command::BookConfirm => Reply::BookConfirm(read_all(data)?),
-        Command::Coupon => Reply::Coupon(read_all(data)?),
+        Command::SpaceCount => Reply::SpaceCount(read_all(data, s)?),
+        Command::Entry => Reply::Entry(read_all(data, s)?),
+        Command::Exit => Reply::Exit(read_all(data, s)?),
+        Command::Correction => Reply::Correction(read_all(data, s)?),
+        Command::Charge => Reply::Charge(read_all(data, s)?),
+        Command::PrioritySwitch => Reply::PrioritySwitch(read_all(data, s)?),
+        Command::ControlList => Reply::ControlList(read_all(data, s)?),
+        Command::Book => Reply::Book(read_all(data, s)?),
+        Command::BookConfirm => Reply::BookConfirm(read_all(data, s)?),
+        Command::Coupon => Reply::Coupon(read_all(data, s)?),
         _ => return None,
     })
 }
 
 /// Whether [`read_reply`] would read `data`, without building the reply
-/// (for a caller that only needs to know the reply is well formed).
+/// (for a caller that only needs to know the reply is clean and well
+/// formed).
 pub fn skim_reply(cmd: Command, data: &[u8]) -> bool {
-    fn all<T: Val>(data: &[u8]) -> bool {
+    fn all<T: Val>(data: &[u8], schema: &'static Schema) -> bool {
         let mut r = Rd { b: data, i: 0 };
-        Vec::<T>::skim(&mut r) && r.i == data.len()
+        skim_items::<T>(&mut r, &Ty::Object(schema), false) && r.i == data.len()
     }
+    let Some(s) = reply_schema(cmd) else {
+        return false;
+    };
     match cmd {
-        Command::SpaceCount => all::<ParkCodeReply>(data),
+        Command::SpaceCount => all::<ParkCodeReply>(data, s),
         Command::Entry
         | Command::Exit
         | Command::Correction
         | Command::Charge
         | Command::PrioritySwitch
-        | Command::ControlList => all::<IdReply>(data),
-        Command::Book => all::<BookReply>(data),
-        Command::BookConfirm => all::<BookConfirmReply>(data),
-        Command::Coupon => all::<CouponReply>(data),
+        | Command::ControlList => all::<IdReply>(data, s),
+        Command::Book => all::<BookReply>(data, s),
+        Command::BookConfirm => all::<BookConfirmReply>(data, s),
+        Command::Coupon => all::<CouponReply>(data, s),
         _ => false,
     }
 }
@@ -581,7 +752,133 @@ pub fn write_reply(rep: &Reply, out: &mut Vec<u8>) -> bool {
 
 #[cfg(test)]
 mod test {
-    use super::plain_len;
+    use super::*;
+    use crate::proto::number::{self, IntText};
+
+    /// The walk pairs each struct field with its table's field by position:
+    /// the keys must be the table's, in key order, for every table a hot
+    /// interface reads (nested ones included).
+    #[test]
+    fn hot_structs_match_their_tables() {
+        use super::super::schema::{DISCOUNT_RECORD, PARK_CAR_INFO};
+        use Command::*;
+        let names =
+            |s: &Schema| -> Vec<&str> { s.sorted().fields.iter().map(|f| f.name).collect() };
+        let requests: &[(Command, &[&str])] = &[
+            (SpaceCount, ParkSpaceInfo::KEYS),
+            (Entry, ParkRecordInfo::KEYS),
+            (Exit, ParkRecordInfo::KEYS),
+            (Correction, ParkRecordInfo::KEYS),
+            (Charge, ParkChargeInfo::KEYS),
+            (PrioritySwitch, super::PrioritySwitch::KEYS),
+            (Book, BookRequest::KEYS),
+            (BookConfirm, BookConfirmRequest::KEYS),
+        ];
+        let replies: &[(Command, &[&str])] = &[
+            (SpaceCount, ParkCodeReply::KEYS),
+            (Entry, IdReply::KEYS),
+            (Exit, IdReply::KEYS),
+            (Correction, IdReply::KEYS),
+            (Charge, IdReply::KEYS),
+            (PrioritySwitch, IdReply::KEYS),
+            (ControlList, IdReply::KEYS),
+            (Book, BookReply::KEYS),
+            (BookConfirm, BookConfirmReply::KEYS),
+            (Coupon, CouponReply::KEYS),
+        ];
+        for &(cmd, keys) in requests {
+            assert!(reads_request(cmd), "{cmd}");
+            assert_eq!(names(request_schema(cmd).unwrap()), keys, "{cmd} request");
+        }
+        for &(cmd, keys) in replies {
+            assert!(reads_reply(cmd), "{cmd}");
+            assert_eq!(names(reply_schema(cmd).unwrap()), keys, "{cmd} reply");
+        }
+        let hot = |list: &[(Command, &[&str])], c| list.iter().any(|&(d, _)| d == c);
+        for c in Command::ALL {
+            assert_eq!(reads_request(c), hot(requests, c), "{c}");
+            assert_eq!(reads_reply(c), hot(replies, c), "{c}");
+        }
+        assert_eq!(names(&PARK_CAR_INFO), ParkCarInfo::KEYS);
+        assert_eq!(names(&DISCOUNT_RECORD), DiscountRecord::KEYS);
+    }
+
+    /// `write_int` writes what `to_string` (and itoa, serde_json's) writes.
+    #[test]
+    fn write_int_is_to_string() {
+        let mut next = crate::testing::xorshift(0x0DDB_1A5E_5BAD_5EED);
+        let mut values = vec![0, 9, 10, 99, 100, 101, 999, 1000, -1, -10, -99, -100];
+        values.extend([
+            i64::MIN,
+            i64::MAX,
+            i64::MIN + 1,
+            1_600_000_000,
+            -1_600_000_000,
+        ]);
+        for _ in 0..50_000 {
+            let x = next();
+            values.push(match x % 3 {
+                0 => x as i64,
+                1 => (x >> (x % 64)) as i64,
+                _ => -((x >> (x % 64)) as i64),
+            });
+        }
+        for n in values {
+            let mut out = b"x".to_vec();
+            write_int(n, &mut out);
+            assert_eq!(&out[1..], n.to_string().as_bytes(), "{n}");
+        }
+    }
+
+    /// `plain_int` is `number::int`'s `Plain` on JSON number text.
+    #[test]
+    fn plain_int_is_number_int_plain() {
+        let mut texts: Vec<String> = [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "10",
+            "2147483647",
+            "2147483648",
+            "-2147483648",
+            "-2147483649",
+            "9999999999",
+            "-9999999999",
+            "12345678901",
+            "20.0",
+            "1e2",
+            "1E0",
+            "-1.5",
+            "0.0",
+            "100",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        let mut next = crate::testing::xorshift(0x51_7CC1_B727_220A);
+        for _ in 0..20_000 {
+            let x = next();
+            let n = match x % 4 {
+                0 => (x >> 8) as i64,
+                1 => (x >> 8) as i32 as i64,
+                2 => (x >> 40) as i64 - (1 << 23),
+                _ => (x >> 8) as i64 % 100_000_000_000,
+            };
+            texts.push(n.to_string());
+        }
+        for t in &texts {
+            // Only JSON number text reaches it.
+            if number::json_number_end(t.as_bytes(), 0) != Some(t.len()) {
+                continue;
+            }
+            let want = match number::int(t) {
+                Ok(IntText::Plain(n)) => Some(n),
+                _ => None,
+            };
+            assert_eq!(plain_int(t.as_bytes()), want, "{t}");
+        }
+    }
 
     #[test]
     fn plain_len_stops_at_the_first_special_byte() {

@@ -294,7 +294,7 @@ pub fn decode(
     }
     // timestamp
     let ts = check_scalar(
-        &env,
+        env,
         "timestamp",
         schema::Ty::Timestamp,
         true,
@@ -308,7 +308,7 @@ pub fn decode(
     // reply: resultCode, resultMsg
     if direction == Direction::Reply {
         let rc = check_scalar(
-            &env,
+            env,
             "resultCode",
             schema::Ty::Int(None),
             true,
@@ -317,7 +317,7 @@ pub fn decode(
         );
         d.result_code = rc.as_ref().and_then(Value::as_i64);
         check_scalar(
-            &env,
+            env,
             "resultMsg",
             schema::Ty::Str(Some(255)),
             false,
@@ -456,8 +456,8 @@ fn check_scalar(
 
 /// The fast path of [`decode`] for a request: `Some` only when the body is
 /// exactly `{"data":[…],"sign":"…","timestamp":N}`, the data is clean and
-/// canonical ([`clean_items`](super::clean::clean_items)), the sign matches
-/// those bytes, and the items read. Then it equals what [`decode`] and
+/// canonical and reads ([`clean::request`](super::clean::request)), and
+/// the sign matches those bytes. Then it equals what [`decode`] and
 /// [`Decoded::typed_request`] give for the same bytes (with the timestamp in
 /// seconds); in every other case the caller takes [`decode`], which says
 /// what is wrong. No intermediate tree, no copy of the data.
@@ -465,15 +465,9 @@ pub fn decode_request_fast(command: u16, bytes: &[u8], algo: SignAlgo) -> Option
     let cmd = Command::from_code(command)?;
     let rest = bytes.strip_prefix(b"{\"data\":")?;
     let (rest, timestamp) = split_timestamp(rest)?;
-    let (data, sign) = split_quoted(rest, b",\"sign\":\"")?;
-    let hex_ok = sign.len() == 40 || sign.len() == 32;
-    if !hex_ok
-        || !super::clean::clean_items(schema::request_schema(cmd), data)
-        || !sign::verify_canonical(algo, data, sign)
-    {
-        return None;
-    }
-    Some((Request::from_data_slice(cmd, data).ok()?, timestamp))
+    let (data, sign) = split_sign(rest)?;
+    let req = super::clean::request(cmd, data)?;
+    sign::verify_canonical(algo, data, sign).then_some((req, timestamp))
 }
 
 /// The fast path of [`decode`] for a reply (see [`decode_request_fast`]):
@@ -481,45 +475,50 @@ pub fn decode_request_fast(command: u16, bytes: &[u8], algo: SignAlgo) -> Option
 /// Returns the typed reply, `resultCode` and the timestamp.
 pub fn decode_reply_fast(command: u16, bytes: &[u8]) -> Option<(Reply, i64, i64)> {
     let cmd = Command::from_code(command)?;
-    let (data, code, timestamp) = reply_parts(cmd, bytes)?;
-    Some((Reply::from_data_slice(cmd, data).ok()?, code, timestamp))
+    let (data, code, timestamp) = reply_parts(bytes)?;
+    Some((super::clean::reply(cmd, data)?, code, timestamp))
 }
 
-/// Everything [`decode_reply_fast`] checks but the typed read: the clean
-/// `data` array, `resultCode` and the timestamp.
-fn reply_parts(cmd: Command, bytes: &[u8]) -> Option<(&[u8], i64, i64)> {
+/// Everything [`decode_reply_fast`] checks but the `data` array: the
+/// envelope's form, a clean `resultCode` and `resultMsg`, the timestamp.
+/// Returns the `data` bytes, `resultCode` and the timestamp.
+fn reply_parts(bytes: &[u8]) -> Option<(&[u8], i64, i64)> {
     let rest = bytes.strip_prefix(b"{\"data\":")?;
     let (rest, timestamp) = split_timestamp(rest)?;
-    let (rest, msg) = split_quoted(rest, b",\"resultMsg\":\"")?;
-    let at = rfind(rest, b",\"resultCode\":")?;
-    let (data, code) = (&rest[..at], &rest[at + 14..]);
+    // The message holds no quote (checked below), and the code no letter:
+    // each key is found by the byte its value cannot hold.
+    let rest = rest.strip_suffix(b"\"")?;
+    let q = rest.iter().rposition(|&c| c == b'"')?;
+    let (rest, msg) = (
+        rest[..=q].strip_suffix(b",\"resultMsg\":\"")?,
+        &rest[q + 1..],
+    );
+    let digits = rest
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_digit() || **c == b'-')
+        .count();
+    let (rest, code) = rest.split_at(rest.len() - digits);
+    let data = rest.strip_suffix(b",\"resultCode\":")?;
     // JSON number text of a plain 4-byte Int (`007` is not JSON; `4.0`
     // is a deviation): exactly what the full reader takes without remark.
-    let code_ok = std::str::from_utf8(code)
-        .ok()
-        .is_some_and(|t| matches!(super::number::int(t), Ok(super::number::IntText::Plain(_))));
+    let code = match super::number::int(std::str::from_utf8(code).ok()?) {
+        Ok(super::number::IntText::Plain(n)) => n,
+        _ => return None,
+    };
     let msg_ok = !msg.iter().any(|&b| b == b'\\' || b == b'"' || b < 0x20)
         && std::str::from_utf8(msg).is_ok_and(|m| m.chars().count() <= 255);
-    if !code_ok || !msg_ok || !super::clean::clean_items(schema::reply_schema(cmd), data) {
-        return None;
-    }
-    let code: i64 = std::str::from_utf8(code).ok()?.parse().ok()?;
-    Some((data, code, timestamp))
+    msg_ok.then_some((data, code, timestamp))
 }
 
 /// Whether [`decode_reply_fast`] would answer for these bytes, without
 /// building the typed reply where the hand reader can tell
-/// ([`direct::skim_reply`](super::direct::skim_reply)).
+/// ([`clean::reply_ok`](super::clean::reply_ok)).
 fn reply_fast_ok(command: u16, bytes: &[u8]) -> bool {
     let Some(cmd) = Command::from_code(command) else {
         return false;
     };
-    match reply_parts(cmd, bytes) {
-        Some((data, _, _)) => {
-            super::direct::skim_reply(cmd, data) || Reply::from_data_slice(cmd, data).is_ok()
-        }
-        None => false,
-    }
+    reply_parts(bytes).is_some_and(|(data, _, _)| super::clean::reply_ok(cmd, data))
 }
 
 /// `…,"timestamp":N}` → (`…`, N) for a clean timestamp (seconds, 4 bytes).
@@ -536,19 +535,17 @@ fn split_timestamp(b: &[u8]) -> Option<(&[u8], i64)> {
     (n <= u32::MAX as i64).then_some((head, n))
 }
 
-/// Where `key` (non-empty) last occurs in `b`: each position tested on its
-/// first byte before the whole key is compared.
-fn rfind(b: &[u8], key: &[u8]) -> Option<usize> {
-    let first = *key.first()?;
-    b.windows(key.len())
-        .rposition(|w| w[0] == first && w == key)
-}
-
-/// `…<key>"text"` → (`…`, `text`) where `key` ends with the opening quote.
-fn split_quoted<'a>(b: &'a [u8], key: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+/// `…,"sign":"<sign>"` → (`…`, sign) for a sign of 40 or 32 characters
+/// (SHA1, MD5 hex), the key looked for where such a sign begins. A sign
+/// of another length is refused; so is one the key would overlap, since
+/// the key's bytes are no hex digits and the sign would not verify.
+fn split_sign(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    const KEY: &[u8] = b",\"sign\":\"";
     let b = b.strip_suffix(b"\"")?;
-    let at = rfind(b, key)?;
-    Some((&b[..at], &b[at + key.len()..]))
+    [40, 32].into_iter().find_map(|n| {
+        let at = b.len().checked_sub(n + KEY.len())?;
+        (&b[at..at + KEY.len()] == KEY).then(|| (&b[..at], &b[at + KEY.len()..]))
+    })
 }
 
 /// A request envelope read the cheapest exact way: the fast path when it

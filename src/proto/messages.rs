@@ -664,12 +664,11 @@ macro_rules! message_enum {
                 }
             }
 
-            /// Reads `data` (a JSON array) of `cmd` straight from its bytes.
-            /// For bytes a table check found clean (see
-            /// `schema::clean_items`): it then gives what the checked path
-            /// gives.
+            /// Reads `data` (a JSON array) of `cmd` straight from its bytes:
+            /// what serde reads. For bytes the table check found clean
+            /// (`clean::clean_items`) it gives what the checked path gives.
             pub fn from_data_slice(cmd: Command, data: &[u8]) -> Result<$name, serde_json::Error> {
-                // The hot items by hand when the bytes allow (the same value).
+                // The hot items by hand when they are clean (the same value).
                 if let Some(m) = $name::read_direct(cmd, data) {
                     return Ok(m);
                 }

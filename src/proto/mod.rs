@@ -11,8 +11,10 @@
 //! - [`frame`]: the SZTC frame (view + Repr); [`codec`]: its stream decoder.
 //! - [`password`]: DES-CBC/PKCS7/Base64 passwords; [`token`]: HTTPS tokens.
 //! - [`check`]: what a platform answers to a request body.
-//! - [`direct`]: the hot items (5003–5008 and their replies) read and
-//!   written by hand, the same values and bytes as serde.
+//! - [`clean`]: the fast path's reading of a clean, canonical `data` array;
+//!   [`direct`]: the hot items (5003–5008 and their replies) read, checked
+//!   against their tables and written by hand, the same values and bytes
+//!   as serde.
 //! - [`number`]: number text → Decimal, Int, Double (one conversion for every reader).
 
 pub mod canon;

@@ -90,8 +90,7 @@ pub(crate) fn json_number_end(b: &[u8], start: usize) -> Option<usize> {
     Some(i)
 }
 
-fn parts(t: &str) -> Result<Parts<'_>, NumberError> {
-    let b = t.as_bytes();
+fn parts(b: &[u8]) -> Result<Parts<'_>, NumberError> {
     let mut i = 0;
     let neg = b.first() == Some(&b'-');
     if neg {
@@ -151,6 +150,12 @@ fn parts(t: &str) -> Result<Parts<'_>, NumberError> {
 /// The number `t` exactly, as a 16-byte Decimal. The scale is kept as
 /// written (`20.00` has scale 2) unless the exponent moves it.
 pub fn decimal(t: &str) -> Result<Decimal, NumberError> {
+    decimal_bytes(t.as_bytes())
+}
+
+/// [`decimal`] of text given as bytes (the byte readers' form: no UTF-8
+/// check needed, anything but number text is refused).
+pub(crate) fn decimal_bytes(t: &[u8]) -> Result<Decimal, NumberError> {
     let p = parts(t)?;
     // Significant digits (leading zeros dropped), scale = decimals − exp.
     let digits = p.int.iter().chain(p.frac.iter());
@@ -178,7 +183,7 @@ pub fn decimal(t: &str) -> Result<Decimal, NumberError> {
         scale += 1;
     }
     // Trailing zeros beyond 28 decimals carry no value.
-    while scale > 28 && m % 10 == 0 {
+    while scale > 28 && m.is_multiple_of(10) {
         m /= 10;
         scale -= 1;
     }
@@ -209,7 +214,7 @@ impl IntText {
 
 /// The 4-byte Int written as `t`.
 pub fn int(t: &str) -> Result<IntText, NumberError> {
-    let p = parts(t)?;
+    let p = parts(t.as_bytes())?;
     if p.frac.is_empty() && p.exp == 0 {
         return match t.parse::<i64>() {
             Ok(n) if i32::try_from(n).is_ok() => Ok(IntText::Plain(n)),
@@ -240,7 +245,7 @@ pub fn int(t: &str) -> Result<IntText, NumberError> {
 
 /// The 8-byte Double written as `t` (finite).
 pub fn double(t: &str) -> Result<f64, NumberError> {
-    parts(t)?;
+    parts(t.as_bytes())?;
     let f: f64 = t.parse().map_err(|_| NumberError::Syntax)?;
     if f.is_finite() {
         Ok(f)

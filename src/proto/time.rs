@@ -65,36 +65,59 @@ fn digits(s: &[u8]) -> Option<u32> {
     Some(s.iter().fold(0u32, |a, b| a * 10 + (b - b'0') as u32))
 }
 
-/// Parses "yyyy-MM-dd" into a day count since 1970-01-01.
-pub fn parse_date(s: &str) -> Result<i64, TimeParseError> {
-    let b = s.as_bytes();
-    let bad = || TimeParseError(format!("`{s}` is not a date yyyy-MM-dd"));
+/// Why a date or time did not read: not the form, or the form but no
+/// calendar date / time of day.
+enum Unread {
+    Form,
+    Value,
+}
+
+/// "yyyy-MM-dd" → day count since 1970-01-01.
+fn date_of(b: &[u8]) -> Result<i64, Unread> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return Err(bad());
+        return Err(Unread::Form);
     }
-    let y = digits(&b[0..4]).ok_or_else(bad)? as i64;
-    let m = digits(&b[5..7]).ok_or_else(bad)?;
-    let d = digits(&b[8..10]).ok_or_else(bad)?;
+    let y = digits(&b[0..4]).ok_or(Unread::Form)? as i64;
+    let m = digits(&b[5..7]).ok_or(Unread::Form)?;
+    let d = digits(&b[8..10]).ok_or(Unread::Form)?;
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-        return Err(TimeParseError(format!("`{s}` is not a calendar date")));
+        return Err(Unread::Value);
     }
     Ok(days_from_civil(y, m, d))
 }
 
-/// Parses "HH:mm:ss" into seconds since midnight.
-pub fn parse_time(s: &str) -> Result<i64, TimeParseError> {
-    let b = s.as_bytes();
-    let bad = || TimeParseError(format!("`{s}` is not a time HH:mm:ss"));
+/// "HH:mm:ss" → seconds since midnight.
+fn time_of(b: &[u8]) -> Result<i64, Unread> {
     if b.len() != 8 || b[2] != b':' || b[5] != b':' {
-        return Err(bad());
+        return Err(Unread::Form);
     }
-    let h = digits(&b[0..2]).ok_or_else(bad)?;
-    let m = digits(&b[3..5]).ok_or_else(bad)?;
-    let sec = digits(&b[6..8]).ok_or_else(bad)?;
+    let h = digits(&b[0..2]).ok_or(Unread::Form)?;
+    let m = digits(&b[3..5]).ok_or(Unread::Form)?;
+    let sec = digits(&b[6..8]).ok_or(Unread::Form)?;
     if h > 23 || m > 59 || sec > 59 {
-        return Err(TimeParseError(format!("`{s}` is not a time of day")));
+        return Err(Unread::Value);
     }
     Ok((h * 3600 + m * 60 + sec) as i64)
+}
+
+/// Parses "yyyy-MM-dd" into a day count since 1970-01-01.
+pub fn parse_date(s: &str) -> Result<i64, TimeParseError> {
+    date_of(s.as_bytes()).map_err(|e| {
+        TimeParseError(match e {
+            Unread::Form => format!("`{s}` is not a date yyyy-MM-dd"),
+            Unread::Value => format!("`{s}` is not a calendar date"),
+        })
+    })
+}
+
+/// Parses "HH:mm:ss" into seconds since midnight.
+pub fn parse_time(s: &str) -> Result<i64, TimeParseError> {
+    time_of(s.as_bytes()).map_err(|e| {
+        TimeParseError(match e {
+            Unread::Form => format!("`{s}` is not a time HH:mm:ss"),
+            Unread::Value => format!("`{s}` is not a time of day"),
+        })
+    })
 }
 
 impl DateTime {
@@ -116,6 +139,18 @@ impl DateTime {
         let days = parse_date(&s[..10])?;
         let secs = parse_time(&s[11..])?;
         Ok(DateTime(days * 86_400 + secs))
+    }
+
+    /// [`DateTime::parse`] of bytes (a string's content as received):
+    /// `Some` exactly where `parse` of the same text gives `Ok`; text
+    /// that reads is ASCII, so no UTF-8 check is needed.
+    pub fn parse_bytes(b: &[u8]) -> Option<DateTime> {
+        if b.len() != 19 || b[10] != b' ' {
+            return None;
+        }
+        let days = date_of(&b[..10]).ok()?;
+        let secs = time_of(&b[11..]).ok()?;
+        Some(DateTime(days * 86_400 + secs))
     }
 
     /// Day count since 1970-01-01.
@@ -210,6 +245,44 @@ impl<'de> Deserialize<'de> for DateTime {
 mod test {
     use super::*;
 
+    /// `parse_bytes` reads exactly what `parse` reads, and nothing that is
+    /// not UTF-8: valid date-times and every one-byte change of them.
+    #[test]
+    fn parse_bytes_is_parse() {
+        let mut next = crate::testing::xorshift(0x7F4A_7C15_9E37_79B9);
+        let alphabet = b"0123456789-: +x\xE7\xFF";
+        let mut tried = 0;
+        for _ in 0..4_000 {
+            let secs = (next() % 300_000_000_000) as i64 - 62_000_000_000;
+            let base = DateTime(secs).to_string().into_bytes();
+            for _ in 0..10 {
+                let mut b = base.clone();
+                match next() % 4 {
+                    0 => {}
+                    1 => {
+                        let at = (next() as usize) % b.len();
+                        b[at] = alphabet[(next() as usize) % alphabet.len()];
+                    }
+                    2 => {
+                        b.remove((next() as usize) % b.len());
+                    }
+                    _ => b.insert((next() as usize) % b.len(), b'0' + (next() % 10) as u8),
+                }
+                let want = std::str::from_utf8(&b)
+                    .ok()
+                    .and_then(|s| DateTime::parse(s).ok());
+                assert_eq!(
+                    DateTime::parse_bytes(&b),
+                    want,
+                    "{:?}",
+                    String::from_utf8_lossy(&b)
+                );
+                tried += usize::from(want.is_some());
+            }
+        }
+        assert!(tried > 10_000, "{tried}");
+    }
+
     #[test]
     fn write_into_matches_display() {
         let mut x: i64 = 1;
@@ -263,7 +336,7 @@ mod test {
             assert_eq!(
                 DateTime::parse(&t.to_string())
                     .ok()
-                    .filter(|_| y >= 0 && y < 10_000)
+                    .filter(|_| (0..10_000).contains(&y))
                     .map(|x| x.0)
                     .unwrap_or(t.0),
                 t.0

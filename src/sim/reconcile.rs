@@ -3,7 +3,9 @@
 //!
 //! The simulated platform's [`Ledger`] is taken after every call, as the
 //! network platform's is ([`Books::fold`]); these books are the platform's
-//! store in a run. They keep, per kind of record (5004, 5005, 5008, 7001),
+//! store in a run. A platform that keeps digests
+//! ([`Platform::keep_digests`](crate::platform::Platform::keep_digests))
+//! hands over each report as its id and digest, not the record. They keep, per kind of record (5004, 5005, 5008, 7001),
 //! the ids recorded (a resent id is a duplicate, acknowledged and not
 //! recorded again) and, for records the garage sent and the platform has
 //! not yet recorded, a 64-bit digest of the record. A recorded record is
@@ -18,10 +20,10 @@
 //! count (5003, the latest envelope timestamp wins) is compared with the
 //! garage's counters.
 
-use crate::platform::Ledger;
+use crate::platform::{Ledger, Report};
 use crate::proto::messages::ParkSpaceInfo;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet, FxHasher};
-use std::hash::{Hash, Hasher};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::hash::Hash;
 
 /// The kinds of record reconciled by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,20 +59,40 @@ enum Key {
     Text(Box<str>),
 }
 
+/// The value of each lowercase hex digit; 0xFF for every other byte.
+const HEX: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut c = 0;
+    while c < 10 {
+        t[b'0' as usize + c] = c as u8;
+        c += 1;
+    }
+    let mut c = 0;
+    while c < 6 {
+        t[b'a' as usize + c] = 10 + c as u8;
+        c += 1;
+    }
+    t
+};
+
 impl Key {
     fn of(id: &str) -> Key {
         let b = id.as_bytes();
         if b.len() == 32 {
-            let mut v = 0u128;
-            for &c in b {
-                let d = match c {
-                    b'0'..=b'9' => c - b'0',
-                    b'a'..=b'f' => c - b'a' + 10,
-                    _ => return Key::Text(id.into()),
-                };
-                v = v << 4 | u128::from(d);
+            // Each half into a u64, a table lookup per digit; any byte not
+            // a lowercase hex digit sets a high bit in `bad`.
+            let mut bad = 0u8;
+            let mut half = |h: &[u8]| {
+                h.iter().fold(0u64, |v, &c| {
+                    let d = HEX[usize::from(c)];
+                    bad |= d;
+                    v << 4 | u64::from(d & 0xF)
+                })
+            };
+            let (hi, lo) = (half(&b[..16]), half(&b[16..]));
+            if bad & 0xF0 == 0 {
+                return Key::Hex(u128::from(hi) << 64 | u128::from(lo));
             }
-            return Key::Hex(v);
         }
         Key::Text(id.into())
     }
@@ -130,14 +152,10 @@ impl IdSet {
     }
 }
 
-/// A record's content as 64 bits (FxHash over every field: no keys, the
-/// same in every run). Cheap rather than strong: it catches a record
-/// altered by a bug, not one forged to collide.
-pub fn digest<T: Hash>(record: &T) -> u64 {
-    let mut h = FxHasher::default();
-    record.hash(&mut h);
-    h.finish()
-}
+/// A record's content as 64 bits: the platform's [`digest`](crate::platform::digest),
+/// so a digest the platform kept ([`Platform::keep_digests`](crate::platform::Platform::keep_digests))
+/// and one of a record it kept compare alike.
+pub use crate::platform::digest;
 
 /// One kind's books.
 #[derive(Debug, Default)]
@@ -210,8 +228,13 @@ impl Books {
 
     /// The platform recorded `record` (`id`) of `kind`; false: a duplicate.
     pub fn recorded<T: Hash>(&mut self, kind: Kind, id: &str, record: &T) -> bool {
-        let d = digest(record);
-        let fresh = self.book(kind).recorded(id, d);
+        self.recorded_digest(kind, id, digest(record))
+    }
+
+    /// The platform recorded a record of `kind` whose [`digest`] is
+    /// `digest`; false: a duplicate.
+    pub fn recorded_digest(&mut self, kind: Kind, id: &str, digest: u64) -> bool {
+        let fresh = self.book(kind).recorded(id, digest);
         self.duplicates += u64::from(!fresh);
         fresh
     }
@@ -234,6 +257,15 @@ impl Books {
         }
         for (id, r) in &l.priority_switches {
             self.recorded(Kind::Switch, id, r);
+        }
+        for d in &l.digested {
+            let kind = match d.report {
+                Report::Entry => Kind::Entry,
+                Report::Exit => Kind::Exit,
+                Report::Charge => Kind::Charge,
+                Report::Switch => Kind::Switch,
+            };
+            self.recorded_digest(kind, &d.id, d.digest);
         }
         if let Some((t, s)) = l.space
             && self.space.as_ref().is_none_or(|(held, _)| t >= *held)
@@ -304,7 +336,7 @@ mod tests {
             };
             let k = Key::of(&id);
             assert_eq!(set.contains(&k), reference.contains(&k), "{id}");
-            if next() % 2 == 0 {
+            if next().is_multiple_of(2) {
                 set.insert(k.clone());
                 reference.insert(k);
             }
@@ -344,16 +376,34 @@ mod tests {
 
     /// Three entries sent; the platform's ledger is built by `platform`
     /// (one call per ledger); the problems found.
+    /// Each ledger is folded as it is and as a platform that keeps
+    /// digests would hand it over ([`as_digests`]): the two must agree.
     fn check(platform: impl Fn(&[ParkRecordInfo]) -> Vec<Ledger>) -> (Vec<String>, u64) {
         let sent: Vec<_> = (1..=3).map(|n| rec(n, "粤B12345")).collect();
-        let mut b = Books::default();
+        let (mut b, mut d) = (Books::default(), Books::default());
         for r in &sent {
             b.sent(Kind::Entry, &r.id, r);
+            d.sent(Kind::Entry, &r.id, r);
         }
         for l in platform(&sent) {
+            d.fold(as_digests(l.clone()));
             b.fold(l);
         }
-        (b.problems(3, 7, 0), b.duplicates)
+        let out = (b.problems(3, 7, 0), b.duplicates);
+        assert_eq!((d.problems(3, 7, 0), d.duplicates), out);
+        out
+    }
+
+    /// The ledger a platform keeping digests would have made.
+    fn as_digests(mut l: Ledger) -> Ledger {
+        for (id, r) in std::mem::take(&mut l.entries) {
+            l.digested.push(crate::platform::Digested {
+                report: Report::Entry,
+                digest: digest(&r),
+                id,
+            });
+        }
+        l
     }
 
     fn ledger(records: &[ParkRecordInfo], used: i64) -> Ledger {
@@ -389,7 +439,8 @@ mod tests {
 
     #[test]
     fn lost_altered_unknown_and_stale_records_fail() {
-        let cases: Vec<(&str, Box<dyn Fn(&[ParkRecordInfo]) -> Vec<Ledger>>, &str)> = vec![
+        type Platform = Box<dyn Fn(&[ParkRecordInfo]) -> Vec<Ledger>>;
+        let cases: Vec<(&str, Platform, &str)> = vec![
             (
                 "lost",
                 Box::new(|s| vec![ledger(&s[..2], 3)]),
@@ -473,5 +524,27 @@ mod tests {
         // Upper case or another length is another id: kept as text.
         assert_eq!(Key::of(&"A".repeat(32)), Key::Text("A".repeat(32).into()));
         assert_eq!(Key::of("abc"), Key::Text("abc".into()));
+        // Against u128's own reading (which also takes upper case and a
+        // sign): every byte value in every position of a hex id.
+        let naive = |id: &str| {
+            if id.len() == 32 && id.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+                Key::Hex(u128::from_str_radix(id, 16).unwrap())
+            } else {
+                Key::Text(id.into())
+            }
+        };
+        let base = b"0123456789abcdeffedcba9876543210";
+        for at in 0..32 {
+            for c in 0..=127u8 {
+                let mut b = *base;
+                b[at] = c;
+                let id = std::str::from_utf8(&b).unwrap();
+                assert_eq!(Key::of(id), naive(id), "{id:?}");
+            }
+        }
+        assert_eq!(
+            Key::of("é0123456789abcdef0123456789abcd"),
+            naive("é0123456789abcdef0123456789abcd")
+        );
     }
 }
