@@ -397,7 +397,7 @@ impl<'a> Sim<'a> {
     fn new(scn: &'a Scenario, opts: RunOptions) -> Result<Sim<'a>, SimError> {
         let engine =
             Engine::new(engine_config(scn), DAY0).map_err(|e| SimError(format!("garage: {e}")))?;
-        let platform = Platform::new(PlatformConfig {
+        let mut platform = Platform::new(PlatformConfig {
             algo: SignAlgo::Sha1,
             mode: Mode::Lenient,
             accounts: vec![Account {
@@ -412,6 +412,8 @@ impl<'a> Sim<'a> {
             },
             token_ttl: TOKEN_TTL_S,
         });
+        // The run checks what the platform recorded by (id, digest).
+        platform.keep_digests();
         let warm = SimTime(scn.warmup_days as i64 * SimTime::MS_PER_DAY);
         let end = SimTime((scn.warmup_days + scn.days) as i64 * SimTime::MS_PER_DAY);
         let demand = Demand::new(scn)?;
