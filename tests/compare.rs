@@ -135,6 +135,31 @@ fn two_sweep_points_are_paired_by_seed() {
             assert_eq!(m["diff"]["differs"], false, "{m}");
         }
     }
+    // A run that broke conservation: merge and compare still write their
+    // results, and say so with exit status 3.
+    let runs = dir.join("shard1").join("runs.jsonl");
+    let text = std::fs::read_to_string(&runs).unwrap();
+    let first = text.lines().next().unwrap();
+    assert!(first.contains("\"conservation_ok\":true"), "{first}");
+    let tampered = text.replacen("\"conservation_ok\":true", "\"conservation_ok\":false", 1);
+    std::fs::write(&runs, tampered).unwrap();
+    let broken = dir.join("broken");
+    let (code, _, err) = parksim(&[
+        "merge",
+        dir.join("shard0").to_str().unwrap(),
+        dir.join("shard1").to_str().unwrap(),
+        "--out",
+        broken.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("1 runs broke conservation"), "{err}");
+    assert!(broken.join("summary.csv").exists());
+    let b = broken.to_str().unwrap();
+    let (code, table, err) = parksim(&["compare", &format!("{b}@0"), &format!("{b}@1")]);
+    assert_eq!(code, 3, "{err}");
+    assert!(table.contains("paired by seed"), "{table}");
+    assert!(err.contains("broke conservation"), "{err}");
+    // The untouched whole sweep compares with exit 0 (above, through json()).
     // A point the sweep does not have: the points are listed.
     let (code, _, err) = parksim(&["compare", &format!("{o}@7"), &format!("{o}@0")]);
     assert_ne!(code, 0);

@@ -102,6 +102,21 @@ fn bad_paths_and_values_are_errors_before_running() {
             .contains("replicatons")
     );
     assert!(Sweep::from_toml("base = \"nope.toml\"", scenarios_dir()).is_err());
+    // An unquoted dotted key is a nested table in TOML: named, with the fix.
+    let unquoted = "[grid]\ngarage.reservable_stalls = [20, 80]\n";
+    let e = Sweep::from_toml(unquoted, scenarios_dir())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`garage.reservable_stalls` is unquoted")
+            && e.contains("\"garage.reservable_stalls\" = [...]"),
+        "{e}"
+    );
+    let bare = "[grid]\n\"garage.stalls\" = 40\n";
+    let e = Sweep::from_toml(bare, scenarios_dir())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("\"garage.stalls\" = [40]"), "{e}");
     let both = "base = \"mmcc.toml\"\nbase_scenario = \"name = 'x'\"\n";
     assert!(
         Sweep::from_toml(both, scenarios_dir())

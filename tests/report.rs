@@ -163,6 +163,38 @@ fn a_run_report_has_provenance_plots_na_and_escapes_the_name() {
     let printed = ok(&["report", d, "--out", out.to_str().unwrap()]);
     assert_eq!(printed.trim(), out.to_str().unwrap());
     assert_eq!(read(&out), html, "the page is not a function of the files");
+    // A run has no grid points to judge: --target is refused, not ignored.
+    let (code, _, err) = parksim(&["report", d, "--target", "p95_wait_s<=60"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("this is a run's directory"), "{err}");
+}
+
+/// The page names a run's scenario file, not the directories it sat in.
+#[test]
+fn a_run_report_names_its_scenario_file_without_its_directory() {
+    let dir = tmp("source");
+    let nested = dir.join("private-dir-name");
+    std::fs::create_dir_all(&nested).unwrap();
+    let file = nested.join("my-garage.toml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mmcc.toml"),
+        &file,
+    )
+    .unwrap();
+    let out = dir.join("out");
+    ok(&[
+        "run",
+        file.to_str().unwrap(),
+        "--days",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    // provenance.json keeps the path as given; the page, the file name.
+    assert_eq!(provenance(&out)["source"], file.to_str().unwrap());
+    let html = read(&out.join("report.html"));
+    provenance_row(&html, "scenario source", &"my-garage.toml".into());
+    assert!(!html.contains("private-dir-name"), "a directory of the machine is on the page");
 }
 
 const SWEEP: &str = r#"
@@ -256,6 +288,20 @@ fn sweep_shard_and_merge_reports() {
     let (code, _, err) = parksim(&["report", &s(&whole), "--target", "revenue=3"]);
     assert_eq!(code, 1);
     assert!(err.contains("expected metric>=value"), "{err}");
+    // A misspelt metric is an error naming the near ones, and no page.
+    let typo = root.join("typo.html");
+    let (code, _, err) = parksim(&[
+        "report",
+        &s(&whole),
+        "--out",
+        &s(&typo),
+        "--target",
+        "booking_sucess_rate>=0.9",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown metric `booking_sucess_rate`"), "{err}");
+    assert!(err.contains("booking_success_rate"), "{err}");
+    assert!(!typo.exists());
 }
 
 #[test]

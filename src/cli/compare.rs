@@ -21,6 +21,7 @@ use parksim::planner::{RunRecord, Sweep, run_sweep};
 use parksim::report::headline;
 use parksim::report::units::{Table, Unit, unit};
 use parksim::scenario::Scenario;
+use parksim::sim::summary::failed_checks;
 use std::path::{Path, PathBuf};
 
 /// One side as given on the command line.
@@ -84,8 +85,8 @@ pub fn run(args: CompareArgs) -> Result<i32, String> {
             Side::Point { .. } => unreachable!("a sweep side was found above"),
         },
     };
-    let sa = sample(&a, seed, reps, args.threads)?;
-    let sb = sample(&b, seed, reps, args.threads)?;
+    let (sa, broken_a) = sample(&a, seed, reps, args.threads)?;
+    let (sb, broken_b) = sample(&b, seed, reps, args.threads)?;
     let c = compare(&sa, &sb);
     if let Some(dir) = &args.out {
         write(dir, &c)?;
@@ -97,6 +98,12 @@ pub fn run(args: CompareArgs) -> Result<i32, String> {
         if let Some(dir) = &args.out {
             println!("tables in {}", dir.display());
         }
+    }
+    if broken_a + broken_b > 0 {
+        eprintln!(
+            "parksim: runs that broke conservation or did not reconcile: {broken_a} of A's, {broken_b} of B's"
+        );
+        return Ok(3);
     }
     Ok(0)
 }
@@ -195,8 +202,9 @@ fn select(dir: &Path, runs: &[RunRecord], sel: Option<&str>) -> Result<usize, St
     })
 }
 
-/// A side's runs.
-fn sample(side: &Side, seed: u64, reps: u32, threads: usize) -> Result<Sample, String> {
+/// A side's runs, and how many of them failed their checks
+/// ([`parksim::sim::summary::failed_checks`]).
+fn sample(side: &Side, seed: u64, reps: u32, threads: usize) -> Result<(Sample, usize), String> {
     match side {
         Side::Point {
             dir, runs, point, ..
@@ -217,9 +225,9 @@ fn sample(side: &Side, seed: u64, reps: u32, threads: usize) -> Result<Sample, S
                         .join(", ")
                 })
                 .unwrap_or_default();
-            Ok(Sample::of(
-                format!("{} point {point}: {grid}", dir.display()),
-                &mine,
+            Ok((
+                Sample::of(format!("{} point {point}: {grid}", dir.display()), &mine),
+                failed_checks(mine.iter().map(|m| &m.1)),
             ))
         }
         Side::Scenario { label, text, .. } => {
@@ -227,7 +235,10 @@ fn sample(side: &Side, seed: u64, reps: u32, threads: usize) -> Result<Sample, S
             let runs = run_sweep(&sweep, threads, None, &|_, _| {}).map_err(|e| e.to_string())?;
             let mine: Vec<(u64, parksim::sim::run::Summary)> =
                 runs.into_iter().map(|r| (r.seed, r.summary)).collect();
-            Ok(Sample::of(format!("{label}, {reps} replications"), &mine))
+            Ok((
+                Sample::of(format!("{label}, {reps} replications"), &mine),
+                failed_checks(mine.iter().map(|m| &m.1)),
+            ))
         }
     }
 }

@@ -316,10 +316,7 @@ pub fn platform(cmd: PlatformCmd) -> Result<i32, String> {
             value,
             time,
         } => {
-            let v: Value = value
-                .parse::<f64>()
-                .map(|_| Value::Number(serde_json::Number::from_string_unchecked(value.clone())))
-                .map_err(|_| format!("--value {value:?} is not a number"))?;
+            let v = coupon_value(&value)?;
             send(
                 &admin,
                 4002,
@@ -379,6 +376,28 @@ fn send_to(a: &AdminArgs, user: &str, command: u16, item: Value) -> Result<(u16,
     let (status, out) = admin_call(a, "POST", "/admin/downlink", body.to_string().into_bytes())?;
     let v: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
     Ok((status, v))
+}
+
+/// `--value` of a coupon: a JSON number literal (the digits go on the wire
+/// as typed, `5.50` stays `5.50`), finite and not negative. `NaN`, `inf`,
+/// `+1`, `.5` or `1e999` would make the 4002 body invalid JSON or a value
+/// no garage can apply, so they are refused before anything is sent.
+fn coupon_value(text: &str) -> Result<Value, String> {
+    let bad = |why: &str| format!("--value {text:?}: {why}");
+    let n: serde_json::Number = serde_json::from_str(text.trim())
+        .map_err(|_| bad("not a JSON number (digits, an optional fraction and exponent)"))?;
+    let x: f64 = n.to_string().parse().map_err(|_| bad("not a number"))?;
+    if !x.is_finite() {
+        return Err(bad("out of range"));
+    }
+    if x < 0.0 {
+        return Err(bad("a coupon's value cannot be negative"));
+    }
+    // Valid JSON, so the literal itself goes on the wire (serde would
+    // write `1e2` as `1e+2`).
+    Ok(Value::Number(serde_json::Number::from_string_unchecked(
+        text.trim().to_string(),
+    )))
 }
 
 fn send(a: &AdminArgs, command: u16, item: Value) -> Result<i32, String> {
@@ -494,4 +513,23 @@ pub fn garage(cmd: GarageCmd) -> Result<i32, String> {
         r.wall.as_secs_f64()
     );
     Ok(if r.complete && r.refused == 0 { 0 } else { 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::coupon_value;
+
+    #[test]
+    fn a_coupon_value_is_a_finite_non_negative_json_number() {
+        for ok in ["5", "5.50", "0", "0.85", "1e2", "12.345"] {
+            let v = coupon_value(ok).unwrap();
+            // Written back as typed, and valid JSON that reads as the same number.
+            assert_eq!(v.to_string(), ok);
+            let back: serde_json::Value = serde_json::from_str(&v.to_string()).unwrap();
+            assert_eq!(back.as_f64(), ok.parse::<f64>().ok());
+        }
+        for bad in ["NaN", "nan", "inf", "-inf", "infinity", "+1", ".5", "5.", "1e999", "-3", "five", "", "1 2"] {
+            assert!(coupon_value(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 }

@@ -75,15 +75,18 @@ pub fn sweep(
             out.display()
         );
     }
-    let broken = runs
-        .iter()
-        .filter(|r| !r.summary.conservation_ok || !r.summary.reconciled)
-        .count();
+    Ok(checks_exit(&runs))
+}
+
+/// 3 when a run broke conservation or did not reconcile (said on stderr,
+/// after its results are written), else 0.
+fn checks_exit(runs: &[parksim::planner::RunRecord]) -> i32 {
+    let broken = parksim::sim::summary::failed_checks(runs.iter().map(|r| &r.summary));
     if broken > 0 {
         eprintln!("parksim: {broken} runs broke conservation or did not reconcile (see runs.csv)");
-        return Ok(3);
+        return 3;
     }
-    Ok(0)
+    0
 }
 
 /// Draws the sweep plots; a sweep without a numeric swept parameter has none.
@@ -112,7 +115,7 @@ pub fn merge(dirs: Vec<PathBuf>, out: PathBuf, force: bool) -> Result<i32, Strin
         point_stats(&runs).len(),
         out.display()
     );
-    Ok(0)
+    Ok(checks_exit(&runs))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -111,6 +111,7 @@ impl Sweep {
     /// point's scenario is built and checked here, so a bad path or value
     /// is an error before anything runs.
     pub fn from_toml(text: &str, dir: &std::path::Path) -> Result<Sweep, SweepError> {
+        grid_shape(text)?;
         let f: SweepFile = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
@@ -251,6 +252,46 @@ impl Sweep {
         s.seed = splitmix64(self.seed ^ u64::from(r));
         Ok(s)
     }
+}
+
+/// Every `[grid]` entry is one quoted scenario path with a list of
+/// values. An unquoted dotted key (`garage.stalls = [...]`) is a nested
+/// table in TOML, and a bare value is not a list: both are named here,
+/// with the fix, rather than left to the deserializer's type error.
+fn grid_shape(text: &str) -> Result<(), SweepError> {
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return Ok(()); // the TOML error, with its line, comes from the full read
+    };
+    let Some(toml::Value::Table(grid)) = doc.get("grid") else {
+        return Ok(());
+    };
+    for (k, v) in grid {
+        match v {
+            toml::Value::Table(t) => {
+                let mut path = k.clone();
+                let mut at = t;
+                while let Some((sub, next)) = at.iter().next() {
+                    path.push('.');
+                    path.push_str(sub);
+                    match next {
+                        toml::Value::Table(n) => at = n,
+                        _ => break,
+                    }
+                }
+                return Err(SweepError(format!(
+                    "[grid] key `{path}` is unquoted, so TOML reads it as nested tables: \
+                     write it quoted, \"{path}\" = [...]"
+                )));
+            }
+            toml::Value::Array(_) => {}
+            other => {
+                return Err(SweepError(format!(
+                    "[grid] key `{k}` must list its values: \"{k}\" = [{other}]"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A sweep's grid as a map in the order the sweep file listed its keys.

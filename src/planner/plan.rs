@@ -554,6 +554,18 @@ pub fn plan(spec: &PlanSpec) -> Result<Plan, String> {
         s.seed = splitmix64(s.seed ^ r as u64);
         let res = run(&s, RunOptions::default())
             .map_err(|e| format!("{} = {}: {e}", spec.knob, values[vi].text))?;
+        if !res.summary.checks_passed() {
+            return Err(format!(
+                "{} = {}, replication {r}: the run broke conservation or did not reconcile ({}); no plan is drawn from it",
+                spec.knob,
+                values[vi].text,
+                if res.summary.reconcile_problems.is_empty() {
+                    "vehicles not conserved".to_string()
+                } else {
+                    res.summary.reconcile_problems.join("; ")
+                }
+            ));
+        }
         let flat = flatten(&res.summary);
         if i == 0 {
             check_metrics(&spec.targets, &flat)?;

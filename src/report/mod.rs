@@ -52,6 +52,9 @@ pub enum ReportError {
     BadFile { path: PathBuf, reason: String },
     /// The page could not be written.
     Write { path: PathBuf, reason: String },
+    /// A target names a metric the directory's `summary.csv` lacks, or
+    /// targets were given for a directory that is not a sweep's.
+    BadTarget { reason: String },
 }
 
 impl fmt::Display for ReportError {
@@ -69,6 +72,7 @@ impl fmt::Display for ReportError {
             ReportError::Write { path, reason } => {
                 write!(f, "cannot write {}: {reason}", path.display())
             }
+            ReportError::BadTarget { reason } => f.write_str(reason),
         }
     }
 }
@@ -79,10 +83,16 @@ impl std::error::Error for ReportError {}
 pub const FILE_NAME: &str = "report.html";
 
 /// The page of `dir`. `targets`: those a sweep's points are judged by
-/// (`None`: [`targets::DEFAULT_TARGETS`]); a run has none.
+/// (`None` or none: [`targets::DEFAULT_TARGETS`]); each must name a
+/// metric of the sweep's `summary.csv`. A run's or a comparison's
+/// directory takes no targets.
 pub fn build(dir: &Path, targets: Option<&[Target]>) -> Result<String, ReportError> {
+    let given = targets.filter(|t| !t.is_empty());
     let cmp = dir.join(compare_page::FILE_NAME);
     if cmp.exists() && !dir.join("summary.csv").exists() {
+        if given.is_some() {
+            return Err(not_a_sweep(dir, "a comparison's"));
+        }
         let text = std::fs::read_to_string(&cmp).map_err(|e| ReportError::Read {
             path: cmp.clone(),
             reason: e.to_string(),
@@ -94,17 +104,54 @@ pub fn build(dir: &Path, targets: Option<&[Target]>) -> Result<String, ReportErr
         return Ok(compare_page::page(&c).render());
     }
     let page = match Files::read(dir)? {
+        Files::Run(_) if given.is_some() => return Err(not_a_sweep(dir, "a run's")),
         Files::Run(f) => run_page::page(&f),
-        Files::Sweep(f) => {
-            let defaults = targets::default_targets();
-            let (ts, is_default) = match targets {
-                Some(t) if !t.is_empty() => (t, false),
-                _ => (defaults.as_slice(), true),
-            };
-            sweep_page::page(&f, ts, is_default)
-        }
+        Files::Sweep(f) => match given {
+            Some(ts) => {
+                known_metrics(ts, &f.metrics)?;
+                sweep_page::page(&f, ts, false)
+            }
+            None => sweep_page::page(&f, &targets::default_targets(), true),
+        },
     };
     Ok(page.render())
+}
+
+fn not_a_sweep(dir: &Path, what: &str) -> ReportError {
+    ReportError::BadTarget {
+        reason: format!(
+            "{}: --target judges a sweep's grid points, and this is {what} directory",
+            dir.display()
+        ),
+    }
+}
+
+/// Every target's metric is a column of the sweep's `summary.csv`: a
+/// misspelt metric is an error, not a page where nothing meets it.
+fn known_metrics(targets: &[Target], metrics: &[String]) -> Result<(), ReportError> {
+    for t in targets {
+        if metrics.iter().any(|m| *m == t.metric) {
+            continue;
+        }
+        let near: Vec<&str> = metrics
+            .iter()
+            .map(String::as_str)
+            .filter(|m| t.metric.split('_').any(|w| w.len() > 3 && m.contains(w)))
+            .take(8)
+            .collect();
+        return Err(ReportError::BadTarget {
+            reason: format!(
+                "unknown metric `{}` in target {t}: not a column of summary.csv{}",
+                t.metric,
+                if near.is_empty() {
+                    " (docs/METRICS.md lists the metrics)".to_string()
+                } else {
+                    format!("; metrics with a similar name: {}", near.join(", "))
+                }
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Writes the page of `dir` to `out` (default `dir/report.html`) and

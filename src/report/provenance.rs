@@ -38,7 +38,11 @@ pub fn section(m: Option<&Map<String, Value>>, extra: &[(String, String)]) -> Ht
     let mut t = Table::new(["", "value"]);
     for (k, label) in LABELS {
         if let Some(v) = m.get(k) {
-            t.row(vec![Cell::Text(label.into()), Cell::Code(json_text(v))]);
+            let text = match (k, v) {
+                ("source", Value::String(s)) => file_name(s).to_string(),
+                _ => json_text(v),
+            };
+            t.row(vec![Cell::Text(label.into()), Cell::Code(text)]);
         }
     }
     for (k, v) in m {
@@ -51,4 +55,29 @@ pub fn section(m: Option<&Map<String, Value>>, extra: &[(String, String)]) -> Ht
     }
     h.push(t.render());
     h
+}
+
+/// A scenario source's file name: the page names the file, never the
+/// directories of the machine the run was made on (`/home/a/x.toml` and
+/// `C:\\runs\\x.toml` are both `x.toml`; a label such as
+/// `(embedded hospital scenario)` stays as it is).
+fn file_name(source: &str) -> &str {
+    source.rsplit(['/', '\\']).next().unwrap_or(source)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_name;
+
+    #[test]
+    fn a_source_is_shown_by_its_file_name() {
+        assert_eq!(file_name("/home/a/garage x/h.toml"), "h.toml");
+        assert_eq!(file_name("C:\\runs\\h.toml"), "h.toml");
+        assert_eq!(file_name("scenarios/h.toml"), "h.toml");
+        assert_eq!(file_name("h.toml"), "h.toml");
+        assert_eq!(
+            file_name("(embedded hospital scenario)"),
+            "(embedded hospital scenario)"
+        );
+    }
 }

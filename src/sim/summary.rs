@@ -150,6 +150,20 @@ pub struct Summary {
     pub vehicles_inside_at_end: u64,
 }
 
+impl Summary {
+    /// The run kept its invariants: vehicles conserved and the platform's
+    /// ledger reconciled with the garage. A run that did not is a fault of
+    /// the simulator, and every command that reads runs says so (exit 3).
+    pub fn checks_passed(&self) -> bool {
+        self.conservation_ok && self.reconciled
+    }
+}
+
+/// How many of `summaries` did not pass [`Summary::checks_passed`].
+pub fn failed_checks<'a>(summaries: impl IntoIterator<Item = &'a Summary>) -> usize {
+    summaries.into_iter().filter(|s| !s.checks_passed()).count()
+}
+
 /// Minute samples for plots and tables.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Series {
