@@ -5,7 +5,7 @@
 # (repeatable, the view to trust on a loaded machine).
 #   bash benches/near_floor.sh [OUTDIR]
 # Needs python3 (a venv with benches/month/requirements.txt is made in the
-# target dir) and valgrind. Takes about 12 minutes on 2 idle cores.
+# target dir) and valgrind. Takes about 5 minutes on 2 idle cores once built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/.cache/parksim-target}"

@@ -69,7 +69,7 @@ fn allocations_per_event_stay_low() {
             3,
             1.5,
         ),
-        ("month, frames on", MONTH, &[], 2, 8.0),
+        ("month, frames on", MONTH, &[], 2, 6.5),
         (
             "hospital, frames off",
             DEFAULT,
@@ -77,7 +77,7 @@ fn allocations_per_event_stay_low() {
             2,
             4.5,
         ),
-        ("hospital, frames on", DEFAULT, &[], 1, 8.0),
+        ("hospital, frames on", DEFAULT, &[], 1, 6.5),
     ];
     let mut over = Vec::new();
     for (name, base, sets, days, most) in cases {
