@@ -2341,3 +2341,26 @@ fn borrowed_plate_calls_equal_handle() {
     assert_eq!(a.snapshot().used, 0);
     assert_eq!(a.snapshot().exited, 3);
 }
+
+/// `Engine::bookings` lists every booking ever made in code order, whatever
+/// order they came in and whatever became of them.
+#[test]
+fn bookings_are_listed_in_code_order() {
+    let mut e = engine(cfg(50, 40));
+    let now = t0();
+    // Codes that sort differently from their arrival order, prefixes shared.
+    let codes = ["YD0000000300", "B7", "YD0000000020", "A", "YD0000000021", "YD000000002"];
+    for (i, code) in codes.iter().enumerate() {
+        assert_eq!(book_now(&mut e, now, code, &format!("粤B{:05}", i + 1)).0, 0);
+    }
+    // One cancelled: still listed.
+    e.handle(now, confirm("B7", 0)).unwrap();
+    let listed: Vec<&str> = e.bookings().map(|b| b.code.as_str()).collect();
+    let mut sorted = codes.to_vec();
+    sorted.sort_unstable();
+    assert_eq!(listed, sorted);
+    for code in codes {
+        assert_eq!(e.booking(code).map(|b| b.code.as_str()), Some(code));
+    }
+    assert!(e.booking("YD0000000001").is_none());
+}

@@ -22,7 +22,7 @@ use crate::proto::time::DateTime;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 mod downlinks;
 mod vehicles;
@@ -158,9 +158,9 @@ struct Controls {
 
 /// The garage. See the module doc.
 ///
-/// Maps that are only looked up are `HashMap`s; every map whose order can
-/// show (iteration, public accessors) is a `BTreeMap`, so runs stay
-/// deterministic.
+/// Maps are `HashMap`s (FxHash, deterministic); where their order can
+/// show (iteration, public accessors) it is sorted there, or the map is a
+/// `BTreeSet`, so runs stay deterministic.
 #[derive(Debug, Clone)]
 pub struct Engine {
     cfg: Config,
@@ -186,7 +186,10 @@ pub struct Engine {
     general_inside: u32,
     /// Finished stays, by record id.
     closed: HashMap<ReportId, Box<Record>>,
-    bookings: BTreeMap<String, Booking>,
+    /// Every booking ever made, by code (hashed: a week's thousands of
+    /// `YD…` codes share their first bytes, and a tree compared them a
+    /// dozen times per look-up; [`Engine::bookings`] sorts).
+    bookings: HashMap<String, Booking>,
     live_by_plate: HashMap<String, String>,
     next_label: u32,
     free_labels: BTreeSet<u32>,
@@ -247,7 +250,7 @@ impl Engine {
             inside: HashMap::default(),
             general_inside: 0,
             closed: HashMap::default(),
-            bookings: BTreeMap::new(),
+            bookings: HashMap::default(),
             live_by_plate: HashMap::default(),
             next_label: 1,
             free_labels: BTreeSet::new(),
@@ -414,9 +417,11 @@ impl Engine {
         &self.log
     }
 
-    /// Every booking ever made, by code.
+    /// Every booking ever made, in code order.
     pub fn bookings(&self) -> impl Iterator<Item = &Booking> {
-        self.bookings.values()
+        let mut all: Vec<(&String, &Booking)> = self.bookings.iter().collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all.into_iter().map(|(_, b)| b)
     }
 
     pub fn booking(&self, code: &str) -> Option<&Booking> {
