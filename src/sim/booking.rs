@@ -66,8 +66,23 @@ impl Resv {
             .checked_sub(1)
     }
 
+    /// `YD` and `i + 1` in at least 10 decimal digits (`YD{:010}`),
+    /// written by hand: `format!` with a width cost 2 % of a hospital week.
     pub fn code_of(i: usize) -> String {
-        format!("YD{:010}", i + 1)
+        let mut n = i as u64 + 1;
+        let mut buf = [b'0'; 20];
+        let mut at = buf.len();
+        while n > 0 {
+            at -= 1;
+            buf[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        let start = at.min(buf.len() - 10);
+        let mut s = String::with_capacity(2 + buf.len() - start);
+        s.push_str("YD");
+        // ASCII digits only.
+        s.push_str(std::str::from_utf8(&buf[start..]).unwrap_or_default());
+        s
     }
 }
 
@@ -302,6 +317,18 @@ mod test {
     #[test]
     fn book_codes_name_their_index() {
         assert_eq!(Resv::code_of(0), "YD0000000001");
+        // The hand writer is `YD{:010}` of the 1-based index, wide numbers too.
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut cases: Vec<usize> = vec![8, 9, 98, 99, 9_999_999_998, 9_999_999_999, usize::MAX - 1];
+        for _ in 0..2_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            cases.push((x >> (x % 60)) as usize);
+        }
+        for i in cases {
+            assert_eq!(Resv::code_of(i), format!("YD{:010}", i as u64 + 1), "{i}");
+        }
         assert_eq!(Resv::index_of(&Resv::code_of(41)), Some(41));
         assert_eq!(Resv::index_of("YD0000000000"), None);
         assert_eq!(Resv::index_of("XX1"), None);

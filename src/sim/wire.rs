@@ -235,7 +235,12 @@ impl Sim<'_> {
             let req = CouponDownlink {
                 channel_org_code: None,
                 // The record id's counter half, as its text writes it.
-                coupon_no: format!("C{:016x}", id.n()),
+                coupon_no: {
+                    let mut no = String::with_capacity(17);
+                    no.push('C');
+                    crate::proto::hex::push_lower(&mut no, id.n(), 16);
+                    no
+                },
                 coupon_type: c.kind as i64,
                 coupon_value: amount(c.value),
                 discount_channel: Some("预约平台".into()),
