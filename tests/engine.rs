@@ -1857,7 +1857,7 @@ fn prop_config(total: u32, pool: u32, out_n: u32) -> Config {
             } else {
                 FullRuleWhen::BothQueue
             },
-            ratio_scope: if total % 3 == 0 {
+            ratio_scope: if total.is_multiple_of(3) {
                 RatioScope::Garage
             } else {
                 RatioScope::Barrier
@@ -2211,10 +2211,7 @@ fn reports_off_builds_no_protocol_message() {
     let (on, snap_on, log_on) = run(true, true);
     let (off, snap_off, log_off) = run(false, false);
     let reports = on.iter().filter(|f| f.report().is_some()).count();
-    assert!(
-        reports >= 2 * snap_on.entered as usize + 1,
-        "{reports} reports"
-    );
+    assert!(reports > 2 * snap_on.entered as usize, "{reports} reports");
     assert!(snap_on.entered >= 7, "{snap_on:?}");
     assert!(off.iter().all(|f| f.report().is_none()), "{off:?}");
     let others = |v: &[Effect]| -> Vec<Effect> {
@@ -2349,9 +2346,19 @@ fn bookings_are_listed_in_code_order() {
     let mut e = engine(cfg(50, 40));
     let now = t0();
     // Codes that sort differently from their arrival order, prefixes shared.
-    let codes = ["YD0000000300", "B7", "YD0000000020", "A", "YD0000000021", "YD000000002"];
+    let codes = [
+        "YD0000000300",
+        "B7",
+        "YD0000000020",
+        "A",
+        "YD0000000021",
+        "YD000000002",
+    ];
     for (i, code) in codes.iter().enumerate() {
-        assert_eq!(book_now(&mut e, now, code, &format!("粤B{:05}", i + 1)).0, 0);
+        assert_eq!(
+            book_now(&mut e, now, code, &format!("粤B{:05}", i + 1)).0,
+            0
+        );
     }
     // One cancelled: still listed.
     e.handle(now, confirm("B7", 0)).unwrap();

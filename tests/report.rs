@@ -194,7 +194,10 @@ fn a_run_report_names_its_scenario_file_without_its_directory() {
     assert_eq!(provenance(&out)["source"], file.to_str().unwrap());
     let html = read(&out.join("report.html"));
     provenance_row(&html, "scenario source", &"my-garage.toml".into());
-    assert!(!html.contains("private-dir-name"), "a directory of the machine is on the page");
+    assert!(
+        !html.contains("private-dir-name"),
+        "a directory of the machine is on the page"
+    );
 }
 
 const SWEEP: &str = r#"
@@ -299,7 +302,10 @@ fn sweep_shard_and_merge_reports() {
         "booking_sucess_rate>=0.9",
     ]);
     assert_eq!(code, 1);
-    assert!(err.contains("unknown metric `booking_sucess_rate`"), "{err}");
+    assert!(
+        err.contains("unknown metric `booking_sucess_rate`"),
+        "{err}"
+    );
     assert!(err.contains("booking_success_rate"), "{err}");
     assert!(!typo.exists());
 }

@@ -105,14 +105,15 @@ pub fn run(m: Month) -> Outcome {
             }
             _ => free += 1,
         }
-        if !gate_busy && free > 0 {
-            if let Some(a) = queue.pop_front() {
-                free -= 1;
-                gate_busy = true;
-                entered += 1;
-                wait_ms += t - a;
-                push(&mut heap, t + gate_ms, GATE_DONE);
-            }
+        if !gate_busy
+            && free > 0
+            && let Some(a) = queue.pop_front()
+        {
+            free -= 1;
+            gate_busy = true;
+            entered += 1;
+            wait_ms += t - a;
+            push(&mut heap, t + gate_ms, GATE_DONE);
         }
     }
     area += f64::from(m.stalls - free) * (end - last_t) as f64;

@@ -138,6 +138,7 @@ fn solve(a: &[Vec<f64>], y: &[f64], hours: usize) -> Vec<f64> {
     }
     let scale = (0..hours).map(|i| q[i][i]).sum::<f64>() / hours as f64;
     let (alpha, beta) = (0.01 * scale.max(1e-9), 0.01 * scale.max(1e-9));
+    #[allow(clippy::needless_range_loop)] // i and its neighbour j index q
     for i in 0..hours {
         let j = (i + 1) % hours;
         q[i][i] += 2.0 * alpha + beta;

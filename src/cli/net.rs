@@ -528,7 +528,10 @@ mod tests {
             let back: serde_json::Value = serde_json::from_str(&v.to_string()).unwrap();
             assert_eq!(back.as_f64(), ok.parse::<f64>().ok());
         }
-        for bad in ["NaN", "nan", "inf", "-inf", "infinity", "+1", ".5", "5.", "1e999", "-3", "five", "", "1 2"] {
+        for bad in [
+            "NaN", "nan", "inf", "-inf", "infinity", "+1", ".5", "5.", "1e999", "-3", "five", "",
+            "1 2",
+        ] {
             assert!(coupon_value(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -249,10 +249,8 @@ pub fn flow_after(i: &AdmissionInput, class: VehicleClass) -> FlowState {
         return f;
     }
     match i.level {
-        Saturation::Full if class == VehicleClass::General => {
-            if out_n_applies(i) {
-                f.exit_credits = f.exit_credits.saturating_sub(i.policy.out_n);
-            }
+        Saturation::Full if class == VehicleClass::General && out_n_applies(i) => {
+            f.exit_credits = f.exit_credits.saturating_sub(i.policy.out_n);
         }
         Saturation::Saturated
             if i.one_entrance != Some(OneEntranceMode::ReservedEnterGeneralWait) =>

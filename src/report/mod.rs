@@ -130,7 +130,7 @@ fn not_a_sweep(dir: &Path, what: &str) -> ReportError {
 /// misspelt metric is an error, not a page where nothing meets it.
 fn known_metrics(targets: &[Target], metrics: &[String]) -> Result<(), ReportError> {
     for t in targets {
-        if metrics.iter().any(|m| *m == t.metric) {
+        if metrics.contains(&t.metric) {
             continue;
         }
         let near: Vec<&str> = metrics

@@ -4,9 +4,9 @@
 //!
 //! Two policies a planner compares ([`BookingPolicy::lock_ahead`]):
 //! - **at booking** (`None`): the platform sends 6001 the moment the
-//!   driver books, and the garage locks a stall from then until `overTime
-//!   + obligatTime` — the standard's 6001 ("系统锁定一个空闲车位") taken
-//!   literally;
+//!   driver books, and the garage locks a stall from then until
+//!   `overTime + obligatTime` — the standard's 6001 ("系统锁定一个空闲车位")
+//!   taken literally;
 //! - **lock ahead** (`Some(d)`): the platform accepts the booking into its
 //!   own [`Inventory`] and sends 6001 `d` before the expected arrival, so
 //!   the garage's stall is locked only from then. The inventory accepts a
@@ -319,7 +319,8 @@ mod test {
         assert_eq!(Resv::code_of(0), "YD0000000001");
         // The hand writer is `YD{:010}` of the 1-based index, wide numbers too.
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut cases: Vec<usize> = vec![8, 9, 98, 99, 9_999_999_998, 9_999_999_999, usize::MAX - 1];
+        let mut cases: Vec<usize> =
+            vec![8, 9, 98, 99, 9_999_999_998, 9_999_999_999, usize::MAX - 1];
         for _ in 0..2_000 {
             x ^= x << 13;
             x ^= x >> 7;

@@ -87,7 +87,7 @@ impl DistSpec {
         Ok(match *self {
             DistSpec::Constant { value } => Dist::Constant(finite("value", value)?),
             DistSpec::Exponential { mean } => {
-                if !(finite("mean", mean)? > 0.0) {
+                if finite("mean", mean)? <= 0.0 {
                     return Err(DistError(format!(
                         "exponential `mean` must be > 0, got {mean}"
                     )));
@@ -98,7 +98,7 @@ impl DistSpec {
                 )
             }
             DistSpec::Uniform { low, high } => {
-                if !(finite("low", low)? < finite("high", high)?) {
+                if finite("low", low)? >= finite("high", high)? {
                     return Err(DistError(format!(
                         "uniform needs `low` < `high`, got {low} and {high}"
                     )));
@@ -106,7 +106,7 @@ impl DistSpec {
                 Dist::Uniform(low, high)
             }
             DistSpec::Normal { mean, sd } => {
-                if !(finite("sd", sd)? >= 0.0) {
+                if finite("sd", sd)? < 0.0 {
                     return Err(DistError(format!("normal `sd` must be >= 0, got {sd}")));
                 }
                 let n =
@@ -114,7 +114,7 @@ impl DistSpec {
                 Dist::Normal(n, mean, sd)
             }
             DistSpec::Lognormal { mean, sd } => {
-                if !(finite("mean", mean)? > 0.0) || !(finite("sd", sd)? >= 0.0) {
+                if finite("mean", mean)? <= 0.0 || finite("sd", sd)? < 0.0 {
                     return Err(DistError(format!(
                         "lognormal needs `mean` > 0 and `sd` >= 0, got {mean} and {sd}"
                     )));

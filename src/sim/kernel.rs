@@ -343,7 +343,7 @@ mod test {
             let mut out = Vec::new();
             let mut expect = Vec::new();
             for _ in 0..300 {
-                if next() % 3 != 0 {
+                if !next().is_multiple_of(3) {
                     // Mostly forward in time, sometimes back, many ties.
                     let base = q.now().0;
                     let at = match next() % 8 {

@@ -19,7 +19,7 @@ impl Rng {
 
     /// True one time in `k`.
     pub fn chance(&mut self, k: u64) -> bool {
-        self.next() % k == 0
+        self.next().is_multiple_of(k)
     }
 }
 
