@@ -74,6 +74,26 @@ impl std::str::FromStr for Target {
     }
 }
 
+impl Target {
+    /// What to say of a metric not among `names`: up to eight names that
+    /// share a word of four letters or more with it, or `otherwise`.
+    pub fn near_metrics<'a>(
+        &self,
+        names: impl Iterator<Item = &'a str>,
+        otherwise: &str,
+    ) -> String {
+        let near: Vec<&str> = names
+            .filter(|k| self.metric.split('_').any(|w| w.len() > 3 && k.contains(w)))
+            .take(8)
+            .collect();
+        if near.is_empty() {
+            otherwise.to_string()
+        } else {
+            format!("; metrics with a similar name: {}", near.join(", "))
+        }
+    }
+}
+
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -498,20 +518,13 @@ fn check_metrics(targets: &[Target], flat: &[(String, Value)]) -> Result<(), Str
     for t in targets {
         match flat.iter().find(|(k, _)| *k == t.metric) {
             None => {
-                let near: Vec<&str> = flat
-                    .iter()
-                    .map(|(k, _)| k.as_str())
-                    .filter(|k| t.metric.split('_').any(|w| w.len() > 3 && k.contains(w)))
-                    .take(8)
-                    .collect();
                 return Err(format!(
                     "unknown metric `{}` in target {t}{}",
                     t.metric,
-                    if near.is_empty() {
-                        " (the keys of `parksim run --json` are the metrics)".to_string()
-                    } else {
-                        format!("; metrics with a similar name: {}", near.join(", "))
-                    }
+                    t.near_metrics(
+                        flat.iter().map(|(k, _)| k.as_str()),
+                        " (the keys of `parksim run --json` are the metrics)"
+                    )
                 ));
             }
             Some((_, v)) if !(v.is_number() || v.is_null() || v.is_boolean()) => {

@@ -133,21 +133,14 @@ fn known_metrics(targets: &[Target], metrics: &[String]) -> Result<(), ReportErr
         if metrics.contains(&t.metric) {
             continue;
         }
-        let near: Vec<&str> = metrics
-            .iter()
-            .map(String::as_str)
-            .filter(|m| t.metric.split('_').any(|w| w.len() > 3 && m.contains(w)))
-            .take(8)
-            .collect();
         return Err(ReportError::BadTarget {
             reason: format!(
                 "unknown metric `{}` in target {t}: not a column of summary.csv{}",
                 t.metric,
-                if near.is_empty() {
-                    " (docs/METRICS.md lists the metrics)".to_string()
-                } else {
-                    format!("; metrics with a similar name: {}", near.join(", "))
-                }
+                t.near_metrics(
+                    metrics.iter().map(String::as_str),
+                    " (docs/METRICS.md lists the metrics)"
+                )
             ),
         });
     }
