@@ -154,12 +154,17 @@ impl Window {
 /// per query is proportional to the bookings still ahead. Deterministic:
 /// a `Vec` of `(time, change)` sorted by time, one entry per time (a few
 /// hundred entries: a scan of contiguous memory beats a tree's pointers).
+/// The steps folded are left before `head` and cut off only when they are
+/// half the `Vec`, so moving the floor does not shift the steps ahead each
+/// time.
 #[derive(Debug, Clone)]
 pub struct Inventory {
     cap: u32,
     floor: SimTime,
     base: i64,
     steps: Vec<(SimTime, i64)>,
+    /// `steps[..head]` are folded into `base`.
+    head: usize,
 }
 
 impl Inventory {
@@ -170,7 +175,13 @@ impl Inventory {
             floor: SimTime(0),
             base: 0,
             steps: Vec::new(),
+            head: 0,
         }
+    }
+
+    /// The steps at or after the floor.
+    fn ahead(&self) -> &[(SimTime, i64)] {
+        &self.steps[self.head..]
     }
 
     fn step(&mut self, t: SimTime, d: i64) {
@@ -178,7 +189,7 @@ impl Inventory {
             self.base += d;
             return;
         }
-        let at = self.steps.partition_point(|&(x, _)| x < t);
+        let at = self.head + self.ahead().partition_point(|&(x, _)| x < t);
         match self.steps.get_mut(at) {
             Some((x, e)) if *x == t => {
                 *e += d;
@@ -197,16 +208,21 @@ impl Inventory {
         if now <= self.floor {
             return;
         }
-        let k = self.steps.partition_point(|&(t, _)| t < now);
-        self.base += self.steps[..k].iter().map(|(_, d)| d).sum::<i64>();
-        self.steps.drain(..k);
+        let k = self.ahead().partition_point(|&(t, _)| t < now);
+        self.base += self.ahead()[..k].iter().map(|(_, d)| d).sum::<i64>();
+        self.head += k;
+        if self.head > 32 && 2 * self.head > self.steps.len() {
+            self.steps.drain(..self.head);
+            self.head = 0;
+        }
         self.floor = now;
     }
 
     /// Bookings held at instant `t` (`t` at or after the floor).
     pub fn held_at(&self, t: SimTime) -> i64 {
-        let k = self.steps.partition_point(|&(x, _)| x <= t);
-        self.base + self.steps[..k].iter().map(|(_, d)| d).sum::<i64>()
+        let ahead = self.ahead();
+        let k = ahead.partition_point(|&(x, _)| x <= t);
+        self.base + ahead[..k].iter().map(|(_, d)| d).sum::<i64>()
     }
 
     /// Fewer than `cap` bookings are held at every instant of `w`.
@@ -219,9 +235,10 @@ impl Inventory {
         if held >= cap {
             return false;
         }
-        let from = self.steps.partition_point(|&(x, _)| x <= w.from);
-        let to = self.steps.partition_point(|&(x, _)| x < w.to);
-        for (_, d) in &self.steps[from..to.max(from)] {
+        let ahead = self.ahead();
+        let from = ahead.partition_point(|&(x, _)| x <= w.from);
+        let to = ahead.partition_point(|&(x, _)| x < w.to);
+        for (_, d) in &ahead[from..to.max(from)] {
             held += d;
             if held >= cap {
                 return false;
@@ -312,6 +329,62 @@ mod test {
         let none = Inventory::new(0);
         assert!(!none.fits(w(0, 1)));
         assert!(none.fits(w(5, 5)));
+    }
+
+    /// The inventory against a list of windows, through random adds,
+    /// removals, early ends and floor moves: `held_at` is the number of
+    /// windows holding the instant, and `fits` says whether every instant
+    /// of a window has fewer than `cap`.
+    #[test]
+    fn matches_a_list_of_windows() {
+        let mut next = crate::testing::xorshift(0x5EED_1234);
+        for _ in 0..50 {
+            let cap = 1 + (next() % 6) as u32;
+            let mut inv = Inventory::new(cap);
+            let mut held: Vec<Window> = Vec::new();
+            let mut now = 0i64;
+            let count = |ws: &[Window], t: i64| {
+                ws.iter().filter(|w| w.from.0 <= t && t < w.to.0).count() as i64
+            };
+            for _ in 0..400 {
+                let r = next() % 10;
+                if r < 4 {
+                    let a = now + (next() % 200) as i64;
+                    let x = w(a, a + 1 + (next() % 120) as i64);
+                    inv.add(x);
+                    held.push(x);
+                } else if r < 6 && !held.is_empty() {
+                    let i = (next() % held.len() as u64) as usize;
+                    inv.remove(held.swap_remove(i));
+                } else if r < 7 && !held.is_empty() {
+                    let i = (next() % held.len() as u64) as usize;
+                    let t = SimTime(held[i].from.0 + (next() % 150) as i64);
+                    held[i] = inv.end_at(held[i], t);
+                } else if r < 9 {
+                    now += (next() % 30) as i64;
+                    inv.advance(SimTime(now));
+                }
+                for _ in 0..4 {
+                    let t = now + (next() % 250) as i64;
+                    assert_eq!(inv.held_at(SimTime(t)), count(&held, t), "held at {t}");
+                    let a = now + (next() % 250) as i64;
+                    let q = w(a, a + (next() % 100) as i64);
+                    // Instants where the count can change: the window's
+                    // start and every window boundary inside it.
+                    let mut at: Vec<i64> = vec![q.from.0];
+                    for h in &held {
+                        for b in [h.from.0, h.to.0] {
+                            if q.from.0 < b && b < q.to.0 {
+                                at.push(b);
+                            }
+                        }
+                    }
+                    let most = at.iter().map(|&t| count(&held, t)).max().unwrap_or(0);
+                    let fits = q.to <= q.from || most < cap as i64;
+                    assert_eq!(inv.fits(q), fits, "fits {q:?}");
+                }
+            }
+        }
     }
 
     #[test]
