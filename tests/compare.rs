@@ -82,6 +82,16 @@ fn two_sweep_points_are_paired_by_seed() {
         (c["a_runs"].as_u64(), c["b_runs"].as_u64()),
         (Some(4), Some(4))
     );
+    // Labels name the sweep by its directory's name, the arguments stay whole.
+    assert!(
+        c["a"].as_str().unwrap().starts_with("out point 0: "),
+        "{}",
+        c["a"]
+    );
+    assert_eq!(
+        c["b_arg"].as_str(),
+        Some(format!("{o}@garage.stalls=20").as_str())
+    );
     let b = metric(&c, "blocking_rate");
     let (lo, hi) = (
         b["diff"]["ci_low"].as_f64().unwrap(),
@@ -218,9 +228,39 @@ fn a_run_directory_against_a_scenario_file() {
             .unwrap()
             < -0.1
     );
+    // compare.json keeps the sides as given; the labels, and so the page,
+    // name the run's directory and the file by their last component only.
+    assert_eq!(c["a_arg"].as_str(), run.to_str());
+    assert_eq!(c["b_arg"].as_str(), file.to_str());
+    assert!(
+        c["a"].as_str().unwrap().starts_with("mmcc (run), "),
+        "{}",
+        c["a"]
+    );
+    assert!(
+        c["b"].as_str().unwrap().contains(" (twenty.toml), "),
+        "{}",
+        c["b"]
+    );
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(page.contains("Headline differences") && page.contains("paired by seed"));
+    let parent = dir.to_str().unwrap();
+    assert!(!page.contains(parent), "the page names {parent}");
     assert!(!page.contains("NaN") && !page.contains("http://") && !page.contains("https://"));
+    // A comparison has no grid points to judge: --target is refused and
+    // the page stays as it is.
+    let (code, _, err) = parksim(&[
+        "report",
+        out.to_str().unwrap(),
+        "--target",
+        "blocking_rate<=0.1",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("this is a comparison's directory"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.html")).unwrap(),
+        page
+    );
     // `parksim report` on the directory draws the same page.
     std::fs::remove_file(out.join("report.html")).unwrap();
     let (code, _, err) = parksim(&["report", out.to_str().unwrap()]);

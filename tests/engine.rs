@@ -2361,7 +2361,11 @@ fn bookings_are_listed_in_code_order() {
         );
     }
     // One cancelled: still listed.
-    e.handle(now, confirm("B7", 0)).unwrap();
+    assert_eq!(book_code(e.handle(now, confirm("B7", 0)).unwrap()), 0);
+    assert_eq!(
+        e.booking("B7").map(|b| b.state),
+        Some(parksim::engine::BookingState::Cancelled)
+    );
     let listed: Vec<&str> = e.bookings().map(|b| b.code.as_str()).collect();
     let mut sorted = codes.to_vec();
     sorted.sort_unstable();

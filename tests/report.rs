@@ -308,6 +308,21 @@ fn sweep_shard_and_merge_reports() {
     );
     assert!(err.contains("booking_success_rate"), "{err}");
     assert!(!typo.exists());
+    // A column's name copied from summary.csv: the error names its metric.
+    let (code, _, err) = parksim(&[
+        "report",
+        &s(&whole),
+        "--out",
+        &s(&typo),
+        "--target",
+        "booking_success_rate_mean>=0.9",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("write the target as booking_success_rate>=0.9"),
+        "{err}"
+    );
+    assert!(!typo.exists());
 }
 
 #[test]

@@ -87,7 +87,8 @@ pub fn run(args: CompareArgs) -> Result<i32, String> {
     };
     let (sa, broken_a) = sample(&a, seed, reps, args.threads)?;
     let (sb, broken_b) = sample(&b, seed, reps, args.threads)?;
-    let c = compare(&sa, &sb);
+    let mut c = compare(&sa, &sb);
+    (c.a_arg, c.b_arg) = (Some(args.a.clone()), Some(args.b.clone()));
     if let Some(dir) = &args.out {
         write(dir, &c)?;
     }
@@ -141,10 +142,20 @@ fn side(arg: &str) -> Result<Side, String> {
         format!("{}: {}", file.display(), all.join("; "))
     })?;
     Ok(Side::Scenario {
-        label: format!("{} ({})", scn.name, file.display()),
+        label: format!("{} ({})", scn.name, shown(path)),
         seed: scn.seed,
         text,
     })
+}
+
+/// A side's path in its label: the last component (`runs/a/` is `a`,
+/// `x/h.toml` is `h.toml`), so labels, and the page that shows them, name
+/// no directory of the machine; `compare.json` keeps the argument whole.
+fn shown(path: &Path) -> String {
+    match path.file_name() {
+        Some(name) => name.to_string_lossy().into_owned(),
+        None => path.display().to_string(),
+    }
 }
 
 /// The sweep seed recorded in a sweep directory's `sweep.toml`.
@@ -226,7 +237,7 @@ fn sample(side: &Side, seed: u64, reps: u32, threads: usize) -> Result<(Sample, 
                 })
                 .unwrap_or_default();
             Ok((
-                Sample::of(format!("{} point {point}: {grid}", dir.display()), &mine),
+                Sample::of(format!("{} point {point}: {grid}", shown(dir)), &mine),
                 failed_checks(mine.iter().map(|m| &m.1)),
             ))
         }

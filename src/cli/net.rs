@@ -379,20 +379,23 @@ fn send_to(a: &AdminArgs, user: &str, command: u16, item: Value) -> Result<(u16,
 }
 
 /// `--value` of a coupon: a JSON number literal (the digits go on the wire
-/// as typed, `5.50` stays `5.50`), finite and not negative. `NaN`, `inf`,
-/// `+1`, `.5` or `1e999` would make the 4002 body invalid JSON or a value
-/// no garage can apply, so they are refused before anything is sent.
+/// as typed, `5.50` stays `5.50`), not negative, and within what a garage
+/// reads a `couponValue` as: a 16-byte Decimal (at most 28 decimals, below
+/// about 7.9e28), read by the same reader the garage uses
+/// ([`parksim::proto::number::decimal`]). `NaN`, `inf`, `+1`, `.5`, `-0`,
+/// `1e30` or 29 decimals would make the 4002 body invalid JSON or a value
+/// no garage can read, so they are refused before anything is sent.
 fn coupon_value(text: &str) -> Result<Value, String> {
     let bad = |why: &str| format!("--value {text:?}: {why}");
-    let n: serde_json::Number = serde_json::from_str(text.trim())
+    let t = text.trim();
+    serde_json::from_str::<serde_json::Number>(t)
         .map_err(|_| bad("not a JSON number (digits, an optional fraction and exponent)"))?;
-    let x: f64 = n.to_string().parse().map_err(|_| bad("not a number"))?;
-    if !x.is_finite() {
-        return Err(bad("out of range"));
-    }
-    if x < 0.0 {
+    if t.starts_with('-') {
         return Err(bad("a coupon's value cannot be negative"));
     }
+    parksim::proto::number::decimal(t).map_err(|_| {
+        bad("out of the range a garage reads (a decimal of at most 28 places, below 7.9e28)")
+    })?;
     // Valid JSON, so the literal itself goes on the wire (serde would
     // write `1e2` as `1e+2`).
     Ok(Value::Number(serde_json::Number::from_string_unchecked(
@@ -521,7 +524,16 @@ mod tests {
 
     #[test]
     fn a_coupon_value_is_a_finite_non_negative_json_number() {
-        for ok in ["5", "5.50", "0", "0.85", "1e2", "12.345"] {
+        for ok in [
+            "5",
+            "5.50",
+            "0",
+            "0.85",
+            "1e2",
+            "12.345",
+            "1e28",
+            "0.0000000000000000000000000001",
+        ] {
             let v = coupon_value(ok).unwrap();
             // Written back as typed, and valid JSON that reads as the same number.
             assert_eq!(v.to_string(), ok);
@@ -529,8 +541,25 @@ mod tests {
             assert_eq!(back.as_f64(), ok.parse::<f64>().ok());
         }
         for bad in [
-            "NaN", "nan", "inf", "-inf", "infinity", "+1", ".5", "5.", "1e999", "-3", "five", "",
+            "NaN",
+            "nan",
+            "inf",
+            "-inf",
+            "infinity",
+            "+1",
+            ".5",
+            "5.",
+            "1e999",
+            "-3",
+            "five",
+            "",
             "1 2",
+            "-0",
+            "-0.0",
+            "1e30",
+            "79228162514264337593543950336",
+            "0.00000000000000000000000000001",
+            "1.5e-99999999999999999999",
         ] {
             assert!(coupon_value(bad).is_err(), "{bad:?} accepted");
         }

@@ -115,8 +115,17 @@ impl From<Stat> for StatJson {
 /// The comparison of two sides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
+    /// The sides' labels: a scenario's name and its file, or a sweep's
+    /// directory and grid point, each path by its last component only (the
+    /// report page shows them and names no directory of the machine).
     pub a: String,
     pub b: String,
+    /// The sides as given on the command line, paths in full (`compare`
+    /// sets them; absent in comparisons made before it did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a_arg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub b_arg: Option<String>,
     pub a_runs: usize,
     pub b_runs: usize,
     /// Whether runs were paired by seed (common random numbers).
@@ -158,6 +167,8 @@ pub fn compare(a: &Sample, b: &Sample) -> Comparison {
     Comparison {
         a: a.label.clone(),
         b: b.label.clone(),
+        a_arg: None,
+        b_arg: None,
         a_runs: a.runs.len(),
         b_runs: b.runs.len(),
         paired,

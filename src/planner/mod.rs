@@ -267,6 +267,13 @@ fn grid_shape(text: &str) -> Result<(), SweepError> {
     };
     for (k, v) in grid {
         match v {
+            // A quoted key (it holds a dot) or an empty table was not an
+            // unquoted dotted key: the value itself is wrong.
+            toml::Value::Table(t) if k.contains('.') || t.is_empty() => {
+                return Err(SweepError(format!(
+                    "[grid] key `{k}` must list its values, not a table: \"{k}\" = [...]"
+                )));
+            }
             toml::Value::Table(t) => {
                 let mut path = k.clone();
                 let mut at = t;

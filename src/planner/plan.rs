@@ -569,14 +569,12 @@ pub fn plan(spec: &PlanSpec) -> Result<Plan, String> {
             .map_err(|e| format!("{} = {}: {e}", spec.knob, values[vi].text))?;
         if !res.summary.checks_passed() {
             return Err(format!(
-                "{} = {}, replication {r}: the run broke conservation or did not reconcile ({}); no plan is drawn from it",
+                "{} = {}, replication {} (seed {}): the run broke conservation or did not reconcile ({}); no plan is drawn from it",
                 spec.knob,
                 values[vi].text,
-                if res.summary.reconcile_problems.is_empty() {
-                    "vehicles not conserved".to_string()
-                } else {
-                    res.summary.reconcile_problems.join("; ")
-                }
+                r + 1,
+                s.seed,
+                res.summary.check_failures().join("; ")
             ));
         }
         let flat = flatten(&res.summary);

@@ -125,8 +125,9 @@ fn parts(b: &[u8]) -> Result<Parts<'_>, NumberError> {
         }
         let s = i;
         while i < b.len() && b[i].is_ascii_digit() {
-            // Saturates: anything this large is out of every range.
-            exp = exp.saturating_mul(10).saturating_add((b[i] - b'0') as i64);
+            // Capped: anything this large is out of every range, and the
+            // cap keeps `digits − exp` (a scale) far from i64 overflow.
+            exp = (exp * 10 + (b[i] - b'0') as i64).min(EXP_CAP);
             i += 1;
         }
         if i == s {
@@ -146,6 +147,11 @@ fn parts(b: &[u8]) -> Result<Parts<'_>, NumberError> {
         exp,
     })
 }
+
+/// The largest exponent magnitude [`parts`] keeps: beyond every range
+/// (a Double ends near 1e308) and beyond any count of digits a message can
+/// hold, so a scale `digits − exp` never overflows.
+const EXP_CAP: i64 = 1 << 40;
 
 /// The number `t` exactly, as a 16-byte Decimal. The scale is kept as
 /// written (`20.00` has scale 2) unless the exponent moves it.
@@ -279,6 +285,40 @@ mod test {
             assert_eq!(json_number_end(t.as_bytes(), 0), end, "{t:?}");
         }
         assert_eq!(json_number_end(b"[3.25]", 1), Some(5));
+    }
+
+    /// Exponents of any length: out of range (or zero), never an overflow
+    /// of the scale (the tests run with overflow checks off; the cap is
+    /// what keeps a debug build from panicking on them).
+    #[test]
+    fn huge_exponents_are_out_of_range() {
+        let huge = "99999999999999999999999999999999";
+        for t in [
+            format!("1.5e-{huge}"),
+            format!("1e{huge}"),
+            format!("-7E+{huge}"),
+        ] {
+            assert_eq!(decimal(&t), Err(NumberError::DecimalRange), "{t}");
+            assert_eq!(
+                int(&t).err(),
+                Some(if t.contains("e-") {
+                    NumberError::NotInteger
+                } else {
+                    NumberError::IntRange
+                }),
+                "{t}"
+            );
+        }
+        assert_eq!(decimal(&format!("0e-{huge}")), Ok(Decimal::ZERO));
+        assert_eq!(decimal(&format!("0.00e{huge}")), Ok(Decimal::ZERO));
+        assert_eq!(
+            parts(format!("1e{huge}").as_bytes()).map(|p| p.exp),
+            Ok(EXP_CAP)
+        );
+        assert_eq!(
+            parts(format!("1e-{huge}").as_bytes()).map(|p| p.exp),
+            Ok(-EXP_CAP)
+        );
     }
 
     #[test]

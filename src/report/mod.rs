@@ -126,21 +126,35 @@ fn not_a_sweep(dir: &Path, what: &str) -> ReportError {
     }
 }
 
-/// Every target's metric is a column of the sweep's `summary.csv`: a
-/// misspelt metric is an error, not a page where nothing meets it.
+/// Every target names a metric of the sweep's `summary.csv` (a `<m>` with
+/// `<m>_mean` and `<m>_ci_low` columns): a misspelt metric is an error,
+/// not a page where nothing meets it.
 fn known_metrics(targets: &[Target], metrics: &[String]) -> Result<(), ReportError> {
     for t in targets {
         if metrics.contains(&t.metric) {
             continue;
         }
+        // A column's name copied from the header: name its metric.
+        let column_of = ["_mean", "_ci_low", "_ci_high"]
+            .iter()
+            .find_map(|s| t.metric.strip_suffix(s))
+            .filter(|m| metrics.iter().any(|k| k == m));
+        let hint = match column_of {
+            Some(m) => format!(
+                "; `{}` is a column of metric `{m}`: write the target as {m}{}{}",
+                t.metric,
+                if t.at_least { ">=" } else { "<=" },
+                t.value
+            ),
+            None => t.near_metrics(
+                metrics.iter().map(String::as_str),
+                " (docs/METRICS.md lists the metrics)",
+            ),
+        };
         return Err(ReportError::BadTarget {
             reason: format!(
-                "unknown metric `{}` in target {t}: not a column of summary.csv{}",
-                t.metric,
-                t.near_metrics(
-                    metrics.iter().map(String::as_str),
-                    " (docs/METRICS.md lists the metrics)"
-                )
+                "unknown metric `{}` in target {t}: not a metric of summary.csv (each metric M has columns M_mean, M_ci_low, M_ci_high){hint}",
+                t.metric
             ),
         });
     }

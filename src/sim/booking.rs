@@ -225,18 +225,22 @@ impl Inventory {
         self.base + ahead[..k].iter().map(|(_, d)| d).sum::<i64>()
     }
 
-    /// Fewer than `cap` bookings are held at every instant of `w`.
+    /// Fewer than `cap` bookings are held at every instant of `w` at or
+    /// after the floor (the instants before it are past: nothing can be
+    /// booked there any more).
     pub fn fits(&self, w: Window) -> bool {
-        if w.is_empty() {
+        let start = w.from.max(self.floor);
+        if w.to <= start {
             return true;
         }
         let cap = self.cap as i64;
-        let mut held = self.held_at(w.from.max(self.floor));
+        let mut held = self.held_at(start);
         if held >= cap {
             return false;
         }
+        // The steps after `start`: `held_at` counted those at it.
         let ahead = self.ahead();
-        let from = ahead.partition_point(|&(x, _)| x <= w.from);
+        let from = ahead.partition_point(|&(x, _)| x <= start);
         let to = ahead.partition_point(|&(x, _)| x < w.to);
         for (_, d) in &ahead[from..to.max(from)] {
             held += d;
@@ -325,6 +329,19 @@ mod test {
         inv.remove(left);
         assert!(inv.fits(w(7, 9)));
         assert_eq!(inv.held_at(SimTime(7)), 0);
+        // A window ending at the floor, another starting after it: a
+        // window from before the floor counts the one at the floor once.
+        let mut at_floor = Inventory::new(1);
+        at_floor.add(w(0, 10));
+        at_floor.advance(SimTime(10));
+        at_floor.add(w(15, 20));
+        assert!(!at_floor.fits(w(10, 25)));
+        assert!(!at_floor.fits(w(5, 25)));
+        assert!(at_floor.fits(w(5, 15)) && at_floor.fits(w(0, 10)));
+        let mut starts_at_floor = Inventory::new(2);
+        starts_at_floor.add(w(10, 20));
+        starts_at_floor.advance(SimTime(10));
+        assert!(starts_at_floor.fits(w(5, 25)));
         // A zero cap refuses everything; an empty window fits anywhere.
         let none = Inventory::new(0);
         assert!(!none.fits(w(0, 1)));
@@ -367,20 +384,25 @@ mod test {
                 for _ in 0..4 {
                     let t = now + (next() % 250) as i64;
                     assert_eq!(inv.held_at(SimTime(t)), count(&held, t), "held at {t}");
-                    let a = now + (next() % 250) as i64;
+                    // Windows that start before the floor too (a change of
+                    // a booking already locked): only the instants from the
+                    // floor on count.
+                    let a = now - 80 + (next() % 330) as i64;
                     let q = w(a, a + (next() % 100) as i64);
+                    let start = q.from.0.max(now);
                     // Instants where the count can change: the window's
-                    // start and every window boundary inside it.
-                    let mut at: Vec<i64> = vec![q.from.0];
+                    // first instant from the floor on and every window
+                    // boundary after it.
+                    let mut at: Vec<i64> = vec![start];
                     for h in &held {
                         for b in [h.from.0, h.to.0] {
-                            if q.from.0 < b && b < q.to.0 {
+                            if start < b && b < q.to.0 {
                                 at.push(b);
                             }
                         }
                     }
                     let most = at.iter().map(|&t| count(&held, t)).max().unwrap_or(0);
-                    let fits = q.to <= q.from || most < cap as i64;
+                    let fits = q.to.0 <= start || most < cap as i64;
                     assert_eq!(inv.fits(q), fits, "fits {q:?}");
                 }
             }

@@ -157,6 +157,24 @@ impl Summary {
     pub fn checks_passed(&self) -> bool {
         self.conservation_ok && self.reconciled
     }
+
+    /// What [`Summary::checks_passed`] found wrong, one phrase per problem
+    /// (every one, in the order conservation, then reconciliation); empty
+    /// when it passed.
+    pub fn check_failures(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.conservation_ok {
+            out.push("vehicles not conserved".to_string());
+        }
+        if !self.reconciled {
+            if self.reconcile_problems.is_empty() {
+                out.push("the platform's records did not reconcile".to_string());
+            } else {
+                out.extend(self.reconcile_problems.iter().cloned());
+            }
+        }
+        out
+    }
 }
 
 /// How many of `summaries` did not pass [`Summary::checks_passed`].
@@ -502,6 +520,35 @@ impl Integrals {
 
 #[cfg(test)]
 mod test {
+    #[test]
+    fn check_failures_name_every_cause() {
+        let ok = super::Summary {
+            conservation_ok: true,
+            reconciled: true,
+            ..Default::default()
+        };
+        assert!(ok.checks_passed() && ok.check_failures().is_empty());
+        let both = super::Summary {
+            conservation_ok: false,
+            reconciled: false,
+            reconcile_problems: vec!["5004 x: sent 1, recorded 0".into()],
+            ..Default::default()
+        };
+        assert!(!both.checks_passed());
+        assert_eq!(
+            both.check_failures(),
+            ["vehicles not conserved", "5004 x: sent 1, recorded 0"]
+        );
+        let unexplained = super::Summary {
+            conservation_ok: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            unexplained.check_failures(),
+            ["the platform's records did not reconcile"]
+        );
+    }
+
     use super::*;
 
     #[test]
