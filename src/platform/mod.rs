@@ -140,6 +140,51 @@ pub struct Ledger {
     pub digested: Vec<Digested>,
 }
 
+impl Ledger {
+    /// Empties it, as `std::mem::take` would, but touches only what holds
+    /// something: a run hands its platform's ledger to its books after
+    /// every call, and dropping ten empty trees each time cost 1.7 % of a
+    /// hospital day with frames. Keeps the `digested` buffer's capacity.
+    pub fn clear(&mut self) {
+        fn clear_map<K, V>(m: &mut BTreeMap<K, V>) {
+            if !m.is_empty() {
+                m.clear();
+            }
+        }
+        // Every field named: a field added later must be cleared here.
+        let Ledger {
+            park_info,
+            entrances,
+            tariffs,
+            entries,
+            exits,
+            corrections,
+            charges,
+            priority_switches,
+            space,
+            book_replies,
+            confirm_replies,
+            coupon_replies,
+            control_replies,
+            digested,
+        } = self;
+        *park_info = None;
+        clear_map(entrances);
+        clear_map(tariffs);
+        clear_map(entries);
+        clear_map(exits);
+        clear_map(corrections);
+        clear_map(charges);
+        clear_map(priority_switches);
+        *space = None;
+        clear_map(book_replies);
+        clear_map(confirm_replies);
+        clear_map(coupon_replies);
+        control_replies.clear();
+        digested.clear();
+    }
+}
+
 /// The kinds of report a platform keeps by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Report {
@@ -1299,6 +1344,11 @@ mod test {
             // Everything else as the record-keeping platform has it.
             assert!(b.entries.is_empty() && b.exits.is_empty() && b.charges.is_empty());
             assert_eq!(a.space, b.space);
+            // Cleared, each is the empty ledger `take` leaves.
+            for mut l in [a, b] {
+                l.clear();
+                assert_eq!(l, Ledger::default());
+            }
         }
         assert_eq!(kept.stats, digested.stats);
         // One duplicate within a call (record 1 twice in one frame); record

@@ -244,8 +244,8 @@ impl Books {
         self.books[kind as usize].recorded.contains(&Key::of(id))
     }
 
-    /// Everything one platform call recorded (its ledger, taken).
-    pub fn fold(&mut self, l: Ledger) {
+    /// Everything one platform call recorded, leaving its ledger empty.
+    pub fn fold(&mut self, l: &mut Ledger) {
         for (id, r) in &l.entries {
             self.recorded(Kind::Entry, id, r);
         }
@@ -267,11 +267,12 @@ impl Books {
             };
             self.recorded_digest(kind, &d.id, d.digest);
         }
-        if let Some((t, s)) = l.space
+        if let Some((t, s)) = l.space.take()
             && self.space.as_ref().is_none_or(|(held, _)| t >= *held)
         {
             self.space = Some((t, s));
         }
+        l.clear();
     }
 
     /// What does not reconcile, given the garage's last counts (used,
@@ -385,9 +386,9 @@ mod tests {
             b.sent(Kind::Entry, &r.id, r);
             d.sent(Kind::Entry, &r.id, r);
         }
-        for l in platform(&sent) {
-            d.fold(as_digests(l.clone()));
-            b.fold(l);
+        for mut l in platform(&sent) {
+            d.fold(&mut as_digests(l.clone()));
+            b.fold(&mut l);
         }
         let out = (b.problems(3, 7, 0), b.duplicates);
         assert_eq!((d.problems(3, 7, 0), d.duplicates), out);

@@ -280,7 +280,7 @@ impl Sim<'_> {
     /// What the platform recorded in its last call goes into the books
     /// (checked against what the garage sent) and leaves the platform.
     fn platform_recorded(&mut self) {
-        self.books.fold(std::mem::take(&mut self.platform.ledger));
+        self.books.fold(&mut self.platform.ledger);
     }
 
     /// Bytes from the platform reach the garage.
