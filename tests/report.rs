@@ -323,6 +323,19 @@ fn sweep_shard_and_merge_reports() {
         "{err}"
     );
     assert!(!typo.exists());
+    let (code, _, err) = parksim(&[
+        "report",
+        &s(&whole),
+        "--target",
+        "booking_success_rate_sd<=0.01",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "judges the 95 % CI of a metric's mean: write it as booking_success_rate<=VALUE"
+        ),
+        "{err}"
+    );
 }
 
 #[test]

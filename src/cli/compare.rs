@@ -33,10 +33,24 @@ enum Side {
         seed: u64,
     },
     Scenario {
-        label: String,
+        /// The scenario's name.
+        name: String,
+        /// The file it was read from (a run directory's `scenario.toml`:
+        /// the directory).
+        path: PathBuf,
         text: String,
         seed: u64,
     },
+}
+
+impl Side {
+    /// The path a label names.
+    fn path(&self) -> &Path {
+        match self {
+            Side::Point { dir, .. } => dir,
+            Side::Scenario { path, .. } => path,
+        }
+    }
 }
 
 pub struct CompareArgs {
@@ -85,8 +99,9 @@ pub fn run(args: CompareArgs) -> Result<i32, String> {
             Side::Point { .. } => unreachable!("a sweep side was found above"),
         },
     };
-    let (sa, broken_a) = sample(&a, seed, reps, args.threads)?;
-    let (sb, broken_b) = sample(&b, seed, reps, args.threads)?;
+    let depth = label_depth(a.path(), b.path());
+    let (sa, broken_a) = sample(&a, seed, reps, args.threads, depth)?;
+    let (sb, broken_b) = sample(&b, seed, reps, args.threads, depth)?;
     let mut c = compare(&sa, &sb);
     (c.a_arg, c.b_arg) = (Some(args.a.clone()), Some(args.b.clone()));
     if let Some(dir) = &args.out {
@@ -142,20 +157,38 @@ fn side(arg: &str) -> Result<Side, String> {
         format!("{}: {}", file.display(), all.join("; "))
     })?;
     Ok(Side::Scenario {
-        label: format!("{} ({})", scn.name, shown(path)),
+        name: scn.name,
+        path: path.to_path_buf(),
         seed: scn.seed,
         text,
     })
 }
 
-/// A side's path in its label: the last component (`runs/a/` is `a`,
-/// `x/h.toml` is `h.toml`), so labels, and the page that shows them, name
-/// no directory of the machine; `compare.json` keeps the argument whole.
-fn shown(path: &Path) -> String {
-    match path.file_name() {
-        Some(name) => name.to_string_lossy().into_owned(),
-        None => path.display().to_string(),
+/// A side's path in its label: its last `depth` components (`runs/a/` is
+/// `a`, `x/h.toml` is `h.toml`), so labels, and the page that shows them,
+/// name no directory of the machine; `compare.json` keeps the argument
+/// whole.
+fn shown(path: &Path, depth: usize) -> String {
+    let parts: Vec<_> = path
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(p) => Some(p.to_string_lossy()),
+            _ => None,
+        })
+        .collect();
+    if parts.is_empty() {
+        return path.display().to_string();
     }
+    parts[parts.len().saturating_sub(depth)..].join("/")
+}
+
+/// How many trailing components tell the two sides' paths apart (`old/out`
+/// and `new/out` need two); 1 when the last ones differ or nothing does.
+fn label_depth(a: &Path, b: &Path) -> usize {
+    let most = a.components().count().max(b.components().count());
+    (1..=most)
+        .find(|&d| shown(a, d) != shown(b, d))
+        .unwrap_or(1)
 }
 
 /// The sweep seed recorded in a sweep directory's `sweep.toml`.
@@ -215,7 +248,13 @@ fn select(dir: &Path, runs: &[RunRecord], sel: Option<&str>) -> Result<usize, St
 
 /// A side's runs, and how many of them failed their checks
 /// ([`parksim::sim::summary::failed_checks`]).
-fn sample(side: &Side, seed: u64, reps: u32, threads: usize) -> Result<(Sample, usize), String> {
+fn sample(
+    side: &Side,
+    seed: u64,
+    reps: u32,
+    threads: usize,
+    depth: usize,
+) -> Result<(Sample, usize), String> {
     match side {
         Side::Point {
             dir, runs, point, ..
@@ -237,11 +276,17 @@ fn sample(side: &Side, seed: u64, reps: u32, threads: usize) -> Result<(Sample, 
                 })
                 .unwrap_or_default();
             Ok((
-                Sample::of(format!("{} point {point}: {grid}", shown(dir)), &mine),
+                Sample::of(
+                    format!("{} point {point}: {grid}", shown(dir, depth)),
+                    &mine,
+                ),
                 failed_checks(mine.iter().map(|m| &m.1)),
             ))
         }
-        Side::Scenario { label, text, .. } => {
+        Side::Scenario {
+            name, path, text, ..
+        } => {
+            let label = format!("{name} ({})", shown(path, depth));
             let sweep = Sweep::replications_of(text.clone(), reps, seed);
             let runs = run_sweep(&sweep, threads, None, &|_, _| {}).map_err(|e| e.to_string())?;
             let mine: Vec<(u64, parksim::sim::run::Summary)> =
@@ -357,4 +402,33 @@ fn write(dir: &Path, c: &Comparison) -> Result<(), String> {
     parksim::report::write(dir, None, None)
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{label_depth, shown};
+    use std::path::Path;
+
+    #[test]
+    fn labels_name_as_few_components_as_tell_the_sides_apart() {
+        let p = Path::new;
+        assert_eq!(shown(p("/home/a/runs/x/"), 1), "x");
+        assert_eq!(shown(p("x/h.toml"), 1), "h.toml");
+        assert_eq!(shown(p("/home/a/runs/x"), 2), "runs/x");
+        assert_eq!(shown(p("h.toml"), 3), "h.toml");
+        assert_eq!(shown(p("."), 1), ".");
+        // Last components differ: one is enough.
+        assert_eq!(label_depth(p("/a/run1"), p("/a/run2")), 1);
+        // `old/out` and `new/out`: two.
+        let (a, b) = (p("/home/u/old/out"), p("/home/u/new/out"));
+        let d = label_depth(a, b);
+        assert_eq!(
+            (d, shown(a, d), shown(b, d)),
+            (2, "old/out".into(), "new/out".into())
+        );
+        // The same path twice: nothing tells them apart, one component.
+        assert_eq!(label_depth(p("/x/y/out"), p("/x/y/out")), 1);
+        // Different depths: `a/out` against `b/c/out`.
+        assert_eq!(label_depth(p("a/out"), p("b/c/out")), 2);
+    }
 }

@@ -267,9 +267,15 @@ fn grid_shape(text: &str) -> Result<(), SweepError> {
     };
     for (k, v) in grid {
         match v {
-            // A quoted key (it holds a dot) or an empty table was not an
-            // unquoted dotted key: the value itself is wrong.
-            toml::Value::Table(t) if k.contains('.') || t.is_empty() => {
+            // An empty `[grid.x]` table: a header with no key under it.
+            toml::Value::Table(t) if t.is_empty() => {
+                return Err(SweepError(format!(
+                    "[grid.{k}] is empty: write each key quoted under [grid], e.g. \"{k}.stalls\" = [...]"
+                )));
+            }
+            // A quoted key (it holds a dot) was not an unquoted dotted
+            // key: the value itself is wrong.
+            toml::Value::Table(_) if k.contains('.') => {
                 return Err(SweepError(format!(
                     "[grid] key `{k}` must list its values, not a table: \"{k}\" = [...]"
                 )));

@@ -569,10 +569,9 @@ pub fn plan(spec: &PlanSpec) -> Result<Plan, String> {
             .map_err(|e| format!("{} = {}: {e}", spec.knob, values[vi].text))?;
         if !res.summary.checks_passed() {
             return Err(format!(
-                "{} = {}, replication {} (seed {}): the run broke conservation or did not reconcile ({}); no plan is drawn from it",
+                "{} = {}, replication {r} (0-based, seed {}): the run broke conservation or did not reconcile ({}); no plan is drawn from it",
                 spec.knob,
                 values[vi].text,
-                r + 1,
                 s.seed,
                 res.summary.check_failures().join("; ")
             ));

@@ -135,16 +135,19 @@ fn known_metrics(targets: &[Target], metrics: &[String]) -> Result<(), ReportErr
             continue;
         }
         // A column's name copied from the header: name its metric.
-        let column_of = ["_mean", "_ci_low", "_ci_high"]
+        let column_of = ["_mean", "_ci_low", "_ci_high", "_sd", "_n"]
             .iter()
-            .find_map(|s| t.metric.strip_suffix(s))
-            .filter(|m| metrics.iter().any(|k| k == m));
+            .find_map(|s| t.metric.strip_suffix(s).map(|m| (m, *s)))
+            .filter(|(m, _)| metrics.iter().any(|k| k == m));
+        let op = if t.at_least { ">=" } else { "<=" };
         let hint = match column_of {
-            Some(m) => format!(
-                "; `{}` is a column of metric `{m}`: write the target as {m}{}{}",
-                t.metric,
-                if t.at_least { ">=" } else { "<=" },
-                t.value
+            Some((m, "_sd" | "_n")) => format!(
+                "; `{}` is a column of metric `{m}`, and a target judges the 95 % CI of a metric's mean: write it as {m}{op}VALUE",
+                t.metric
+            ),
+            Some((m, _)) => format!(
+                "; `{}` is a column of metric `{m}`: write the target as {m}{op}{}",
+                t.metric, t.value
             ),
             None => t.near_metrics(
                 metrics.iter().map(String::as_str),
@@ -153,7 +156,7 @@ fn known_metrics(targets: &[Target], metrics: &[String]) -> Result<(), ReportErr
         };
         return Err(ReportError::BadTarget {
             reason: format!(
-                "unknown metric `{}` in target {t}: not a metric of summary.csv (each metric M has columns M_mean, M_ci_low, M_ci_high){hint}",
+                "unknown metric `{}` in target {t}: not a metric of summary.csv (each metric M has the columns M_mean, M_sd, M_n, M_ci_low and M_ci_high){hint}",
                 t.metric
             ),
         });

@@ -342,7 +342,8 @@ mod test {
         starts_at_floor.add(w(10, 20));
         starts_at_floor.advance(SimTime(10));
         assert!(starts_at_floor.fits(w(5, 25)));
-        // A zero cap refuses everything; an empty window fits anywhere.
+        // A zero cap refuses every window reaching past the floor; an empty
+        // window fits anywhere.
         let none = Inventory::new(0);
         assert!(!none.fits(w(0, 1)));
         assert!(none.fits(w(5, 5)));
