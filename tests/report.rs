@@ -291,45 +291,29 @@ fn sweep_shard_and_merge_reports() {
     let (code, _, err) = parksim(&["report", &s(&whole), "--target", "revenue=3"]);
     assert_eq!(code, 1);
     assert!(err.contains("expected metric>=value"), "{err}");
-    // A misspelt metric is an error naming the near ones, and no page.
+    // A target naming no metric is an error, and no page is written.
     let typo = root.join("typo.html");
-    let (code, _, err) = parksim(&[
-        "report",
-        &s(&whole),
-        "--out",
-        &s(&typo),
-        "--target",
-        "booking_sucess_rate>=0.9",
-    ]);
-    assert_eq!(code, 1);
+    let refused = |target: &str| -> String {
+        let (code, _, err) =
+            parksim(&["report", &s(&whole), "--out", &s(&typo), "--target", target]);
+        assert_eq!(code, 1, "{target}: {err}");
+        assert!(!typo.exists(), "{target}");
+        err
+    };
+    // A misspelt metric: the near ones are named.
+    let err = refused("booking_sucess_rate>=0.9");
     assert!(
         err.contains("unknown metric `booking_sucess_rate`"),
         "{err}"
     );
     assert!(err.contains("booking_success_rate"), "{err}");
-    assert!(!typo.exists());
     // A column's name copied from summary.csv: the error names its metric.
-    let (code, _, err) = parksim(&[
-        "report",
-        &s(&whole),
-        "--out",
-        &s(&typo),
-        "--target",
-        "booking_success_rate_mean>=0.9",
-    ]);
-    assert_eq!(code, 1);
+    let err = refused("booking_success_rate_mean>=0.9");
     assert!(
         err.contains("write the target as booking_success_rate>=0.9"),
         "{err}"
     );
-    assert!(!typo.exists());
-    let (code, _, err) = parksim(&[
-        "report",
-        &s(&whole),
-        "--target",
-        "booking_success_rate_sd<=0.01",
-    ]);
-    assert_eq!(code, 1);
+    let err = refused("booking_success_rate_sd<=0.01");
     assert!(
         err.contains(
             "judges the 95 % CI of a metric's mean: write it as booking_success_rate<=VALUE"
