@@ -116,8 +116,9 @@ impl From<Stat> for StatJson {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     /// The sides' labels: a scenario's name and its file, or a sweep's
-    /// directory and grid point, each path by its last component only (the
-    /// report page shows them and names no directory of the machine).
+    /// directory and grid point, each path by as few trailing components
+    /// as tell the two sides apart (the report page shows them and names
+    /// no directory of the machine).
     pub a: String,
     pub b: String,
     /// The sides as given on the command line, paths in full (`compare`

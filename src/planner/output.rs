@@ -17,6 +17,10 @@
 //! [`prepare_out`] checks an output directory before anything runs.
 
 use super::stats::Stat;
+
+/// The columns of a metric `M` in `summary.{csv,parquet}`: `M` and each
+/// suffix, in this order.
+pub const SUMMARY_SUFFIXES: [&str; 5] = ["_mean", "_sd", "_ci_low", "_ci_high", "_n"];
 use super::{PointStats, RunRecord, Shard, Sweep, point_stats};
 use crate::sim::tables::flatten;
 use polars::prelude::*;
@@ -188,11 +192,16 @@ pub fn stats_row(p: &PointStats) -> Vec<(String, Value)> {
             ci_low,
             ci_high,
         } = s;
-        row.push((format!("{m}_mean"), f(*mean)));
-        row.push((format!("{m}_sd"), f(*sd)));
-        row.push((format!("{m}_ci_low"), f(*ci_low)));
-        row.push((format!("{m}_ci_high"), f(*ci_high)));
-        row.push((format!("{m}_n"), Value::from(*n as u64)));
+        let values = [
+            f(*mean),
+            f(*sd),
+            f(*ci_low),
+            f(*ci_high),
+            Value::from(*n as u64),
+        ];
+        for (suffix, v) in SUMMARY_SUFFIXES.iter().zip(values) {
+            row.push((format!("{m}{suffix}"), v));
+        }
     }
     row
 }

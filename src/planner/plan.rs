@@ -75,6 +75,11 @@ impl std::str::FromStr for Target {
 }
 
 impl Target {
+    /// `>=` or `<=`, as the target is written.
+    pub fn op(&self) -> &'static str {
+        if self.at_least { ">=" } else { "<=" }
+    }
+
     /// What to say of a metric not among `names`: up to eight names that
     /// share a word of four letters or more with it, or `otherwise`.
     pub fn near_metrics<'a>(
@@ -96,13 +101,7 @@ impl Target {
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}{}{}",
-            self.metric,
-            if self.at_least { ">=" } else { "<=" },
-            self.value
-        )
+        write!(f, "{}{}{}", self.metric, self.op(), self.value)
     }
 }
 

@@ -135,19 +135,23 @@ fn known_metrics(targets: &[Target], metrics: &[String]) -> Result<(), ReportErr
             continue;
         }
         // A column's name copied from the header: name its metric.
-        let column_of = ["_mean", "_ci_low", "_ci_high", "_sd", "_n"]
+        let column_of = crate::planner::output::SUMMARY_SUFFIXES
             .iter()
             .find_map(|s| t.metric.strip_suffix(s).map(|m| (m, *s)))
             .filter(|(m, _)| metrics.iter().any(|k| k == m));
-        let op = if t.at_least { ">=" } else { "<=" };
         let hint = match column_of {
             Some((m, "_sd" | "_n")) => format!(
-                "; `{}` is a column of metric `{m}`, and a target judges the 95 % CI of a metric's mean: write it as {m}{op}VALUE",
-                t.metric
+                "; `{}` is a column of metric `{m}`, and a target judges the 95 % CI of a metric's mean: write it as {m}{}VALUE",
+                t.metric,
+                t.op()
             ),
             Some((m, _)) => format!(
-                "; `{}` is a column of metric `{m}`: write the target as {m}{op}{}",
-                t.metric, t.value
+                "; `{}` is a column of metric `{m}`: write the target as {}",
+                t.metric,
+                Target {
+                    metric: m.to_string(),
+                    ..t.clone()
+                }
             ),
             None => t.near_metrics(
                 metrics.iter().map(String::as_str),
