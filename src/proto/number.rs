@@ -288,8 +288,9 @@ mod test {
     }
 
     /// Exponents of any length: out of range (or zero), never an overflow
-    /// of the scale (the tests run with overflow checks off; the cap is
-    /// what keeps a debug build from panicking on them).
+    /// of the scale. Without the cap this panics in `.ci/run`'s
+    /// overflow-checked pass ("attempt to subtract with overflow"); a plain
+    /// release build wraps, and only the `exp` assertions see the cap.
     #[test]
     fn huge_exponents_are_out_of_range() {
         let huge = "99999999999999999999999999999999";
